@@ -1,0 +1,1 @@
+"""The gateway: one entry point that routes `/api/<service>/...` to each service."""

@@ -1,0 +1,93 @@
+"""Forwards `/api/<service>/<path>` to the service, streaming both ways."""
+
+import re
+from urllib.parse import unquote
+
+import httpx
+from asgi_correlation_id import correlation_id
+from fastapi import Request
+from starlette.background import BackgroundTask
+from starlette.responses import Response, StreamingResponse
+
+from shared.errors import NotFound, Problem
+
+# Headers that describe one connection, not the message (RFC 9110 section 7.6.1).
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+}
+_ENCODED_SEPARATOR = re.compile(rb"%(2f|5c|00)", re.IGNORECASE)
+
+
+class BadPath(Problem):
+    status, slug, title = 400, "bad-path", "Bad path"
+
+
+class UpstreamUnavailable(Problem):
+    status, slug, title = 502, "upstream-unavailable", "Service unavailable"
+
+
+class UpstreamTimeout(Problem):
+    status, slug, title = 504, "upstream-timeout", "Service too slow"
+
+
+def upstream_path(raw_path: bytes, service: str) -> bytes:
+    """The path to ask the service for; refuses anything that could leave its route."""
+    prefix = f"/api/{service}".encode()
+    path = raw_path[len(prefix) :] or b"/"
+    if not path.startswith(b"/") or _ENCODED_SEPARATOR.search(path) or b"\\" in path:
+        raise BadPath("The path may not contain encoded separators or backslashes.")
+    decoded = unquote(path.decode("latin-1"))
+    segments = decoded.split("/")[1:]
+    if any(segment in ("", ".", "..") for segment in segments[:-1]) or segments[-1] in (".", ".."):
+        raise BadPath("The path may not contain empty, '.' or '..' segments.")
+    if "://" in decoded or decoded.startswith("//"):
+        raise BadPath("The path may not be an absolute URL.")
+    return path
+
+
+async def forward(
+    request: Request, service: str, client: httpx.AsyncClient, routes: dict[str, str]
+) -> Response:
+    base = routes.get(service)
+    if base is None:
+        raise NotFound(f"No service is named {service!r}.")
+    path = upstream_path(request.scope["raw_path"], service)
+    query = request.scope.get("query_string", b"")
+    url = httpx.URL(base).copy_with(raw_path=path + (b"?" + query if query else b""))
+    headers = [
+        (name, value)
+        for name, value in request.headers.raw
+        if name.decode().lower() not in HOP_BY_HOP and name.lower() != b"x-request-id"
+    ]
+    headers.append((b"x-request-id", (correlation_id.get() or "").encode()))
+    client_host = request.client.host if request.client else ""
+    headers.append((b"x-forwarded-for", client_host.encode()))
+    has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
+    upstream_request = client.build_request(
+        request.method, url, headers=headers, content=request.stream() if has_body else None
+    )
+    try:
+        upstream = await client.send(upstream_request, stream=True)
+    except httpx.TimeoutException as error:
+        raise UpstreamTimeout(f"The {service} service did not answer in time.") from error
+    except httpx.TransportError as error:
+        raise UpstreamUnavailable(f"The {service} service cannot be reached.") from error
+    response_headers = {
+        name: value
+        for name, value in upstream.headers.items()
+        if name.lower() not in HOP_BY_HOP and name.lower() != "x-request-id"
+    }
+    return StreamingResponse(
+        upstream.aiter_raw(),
+        status_code=upstream.status_code,
+        headers=response_headers,
+        background=BackgroundTask(upstream.aclose),
+    )

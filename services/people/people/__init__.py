@@ -1,0 +1,1 @@
+"""The people service: departments, people, their skills, roles and community experience."""

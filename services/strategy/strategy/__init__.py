@@ -1,0 +1,1 @@
+"""The strategy service: the cross-silo view a Chief Community Officer steers by."""

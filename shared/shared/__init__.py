@@ -1,0 +1,1 @@
+"""Infrastructure shared by every Agora service; no business words live here."""

@@ -1,0 +1,133 @@
+"""Builds a service's FastAPI app: its lifespan runs migrations, the outbox relay and consumers."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import APIRouter, FastAPI
+from sqlmodel import Session
+
+from shared.auth import TokenVerifier
+from shared.consumer import EventConsumer, Handler
+from shared.db import Database
+from shared.errors import install_problem_handlers
+from shared.events import EventRegistry
+from shared.http import (
+    RequestBodyMiddleware,
+    events_router,
+    health_router,
+    is_acceptable_request_id,
+)
+from shared.logging import configure_logging
+from shared.metrics import Metrics, MetricsMiddleware, metrics_router
+from shared.outbox import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.worker import BackgroundWorker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """The events a service consumes, in one consumer group: event type -> handler."""
+
+    group_id: str
+    handlers: dict[str, Handler[Any]]
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted({f"{name.split('.', 1)[0]}.events" for name in self.handlers})
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What makes one service: its routes, events, migrations, consumers and demo data."""
+
+    title: str
+    description: str
+    routers: list[APIRouter]
+    events: EventRegistry
+    migrations: str
+    subscription: Subscription | None = None
+    seed: Callable[[Session], None] | None = None
+    # Paths whose body is not JSON (a CSV import), with their size limits.
+    other_media: dict[str, int] = field(default_factory=dict)
+
+
+def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
+    configure_logging(settings)
+    metrics = Metrics(settings.service_name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.database_url)
+        await asyncio.to_thread(database.migrate, spec.migrations)
+        if settings.seed_demo and spec.seed is not None:
+            await asyncio.to_thread(_seed, database, spec.seed)
+        relay = OutboxRelay(database, settings, metrics)
+        app.state.database, app.state.relay, app.state.consumer = database, relay, None
+        workers: list[tuple[BackgroundWorker, asyncio.Task[None]]] = [
+            (relay, asyncio.create_task(relay.run(), name="outbox-relay"))
+        ]
+        if spec.subscription is not None:
+            consumer = EventConsumer(
+                database=database,
+                settings=settings,
+                metrics=metrics,
+                group_id=spec.subscription.group_id,
+                handlers=spec.subscription.handlers,
+                topics=spec.subscription.topics,
+            )
+            app.state.consumer = consumer
+            workers.append((consumer, asyncio.create_task(consumer.run(), name="event-consumer")))
+        log.info("service started", extra={"service": settings.service_name})
+        try:
+            yield
+        finally:
+            # Stop consuming first, then publish what requests left in the outbox.
+            for worker, task in reversed(workers):
+                worker.stop()
+                done, _ = await asyncio.wait([task], timeout=10)
+                if not done:
+                    log.warning(
+                        "a background task did not stop in time", extra={"task": task.get_name()}
+                    )
+                    task.cancel()
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(5):
+                    await relay.flush()
+            await relay.close()
+            database.dispose()
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.event_registry = spec.events
+    app.state.token_verifier = TokenVerifier(settings)
+    install_problem_handlers(app)
+    app.add_middleware(
+        RequestBodyMiddleware, default_limit=settings.max_body_bytes, other_media=spec.other_media
+    )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(
+        CorrelationIdMiddleware, header_name="X-Request-ID", validator=is_acceptable_request_id
+    )
+    for router in (health_router, metrics_router, events_router, *spec.routers):
+        app.include_router(router)
+    return app
+
+
+def _seed(database: Database, seed: Callable[[Session], None]) -> None:
+    with database.transaction() as session:
+        seed(session)

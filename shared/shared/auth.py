@@ -1,0 +1,134 @@
+"""JWT verification and role checks as FastAPI dependencies (RFC 8725: pinned algorithms)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.settings import PlatformSettings
+
+
+class Role(StrEnum):
+    CCO = "cco"
+    COMMUNITY_MANAGER = "community_manager"
+    CONVERSATION_MANAGER = "conversation_manager"
+    DEPARTMENT_LEAD = "department_lead"
+    EMPLOYEE = "employee"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who calls: a person (subject is their id) or a system client."""
+
+    subject: str
+    roles: frozenset[str]
+    department: str | None = None
+    email: str | None = None
+
+    def has_any(self, *roles: Role) -> bool:
+        """The chief community officer may do everything."""
+        return Role.CCO in self.roles or any(role in self.roles for role in roles)
+
+
+class TokenVerifier:
+    """Verifies the built-in issuer's HS256 tokens, or RS256 tokens of an OIDC provider."""
+
+    def __init__(self, settings: PlatformSettings) -> None:
+        self.issuer = settings.jwt_issuer
+        self.audience = settings.jwt_audience
+        self._jwks: jwt.PyJWKClient | None = None
+        if settings.oidc_jwks_url:
+            self._jwks = jwt.PyJWKClient(settings.oidc_jwks_url, cache_keys=True, lifespan=300)
+            self.algorithms = ["RS256"]
+        else:
+            self._secret = settings.jwt_secret.get_secret_value()
+            self.algorithms = ["HS256"]
+
+    def verify(self, token: str) -> Principal:
+        try:
+            key: Any = (
+                self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._secret
+            )
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=self.algorithms,
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+                leeway=30,
+            )
+        except jwt.PyJWTError as error:
+            raise _unauthorized(f"Invalid token: {error}") from error
+        roles = claims.get("roles") or claims.get("realm_access", {}).get("roles") or []
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise _unauthorized("Invalid token: roles must be a list of strings")
+        return Principal(
+            subject=str(claims["sub"]),
+            roles=frozenset(roles),
+            department=claims.get("department"),
+            email=claims.get("email"),
+        )
+
+
+def issue_token(
+    settings: PlatformSettings,
+    *,
+    subject: str,
+    roles: list[str],
+    email: str | None = None,
+    department: str | None = None,
+    lifetime: timedelta = timedelta(hours=8),
+) -> str:
+    """A token of the built-in issuer (HS256, signed with the platform's secret)."""
+    now = datetime.now(UTC)
+    claims = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": subject,
+        "iat": now,
+        "exp": now + lifetime,
+        "roles": roles,
+        "email": email,
+        "department": department,
+    }
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+_bearer = HTTPBearer(
+    auto_error=False, description="A JWT of the built-in issuer or of the OIDC provider."
+)
+
+
+def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise _unauthorized("A bearer token is required.")
+    return request.app.state.token_verifier.verify(credentials.credentials)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that lets through the given roles (and the CCO), and refuses others with 403."""
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if not principal.has_any(*roles):
+            names = ", ".join(sorted({*roles, Role.CCO}))
+            raise HTTPException(403, f"This needs one of the roles: {names}.")
+        return principal
+
+    return check

@@ -1,0 +1,305 @@
+"""Idempotent consumer: each event is applied once, with its id stored in the same transaction."""
+
+import asyncio
+import functools
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from asgi_correlation_id import correlation_id
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlmodel import Field, Session, select
+
+from shared import events
+from shared.db import Database, SharedBase
+from shared.events import MalformedEvent
+from shared.kafka import ensure_topics, make_admin, make_producer
+from shared.metrics import Metrics
+from shared.settings import ServiceSettings
+from shared.worker import BackgroundWorker, Stopped
+
+log = logging.getLogger(__name__)
+
+Payload = TypeVar("Payload", bound=BaseModel)
+
+# Errors that say "try again later" rather than "this event is bad".
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, KafkaError, OSError)
+
+
+class ProcessedEvent(SharedBase, table=True):
+    __tablename__ = "processed_event"
+
+    event_id: uuid.UUID = Field(primary_key=True)
+    event_type: str
+    processed_at: datetime
+
+
+@dataclass(frozen=True)
+class ReceivedEvent(Generic[Payload]):
+    id: uuid.UUID
+    type: str
+    subject: str | None
+    time: datetime
+    request_id: str | None
+    data: Payload
+
+
+@dataclass(frozen=True)
+class Handler(Generic[Payload]):
+    """What to do with one event type: its payload model, and the function that applies it."""
+
+    payload: type[Payload]
+    apply: Callable[[Session, ReceivedEvent[Payload]], None]
+
+
+class DeadLetter(Exception):
+    """This message can never be applied; it goes to `<topic>.dlq`."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    topic: str
+    partition: int
+    position: int
+    end: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.end - self.position, 0)
+
+
+def dlq_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+class EventConsumer(BackgroundWorker):
+    """Reads topics in a consumer group and applies events with their handlers.
+
+    Per partition batch: decode and validate every message, apply the good ones in one
+    transaction (each in a savepoint, skipping ids already processed), send the bad ones
+    to the dead-letter topic, then commit the offsets. Nothing is committed to Kafka before
+    the database has committed; a redelivered event changes nothing.
+    """
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        settings: ServiceSettings,
+        metrics: Metrics,
+        group_id: str,
+        handlers: dict[str, Handler[Any]],
+        topics: list[str],
+    ) -> None:
+        super().__init__()
+        self.database = database
+        self.settings = settings
+        self.metrics = metrics
+        self.group_id = group_id
+        self.handlers = handlers
+        self.topics = topics
+        self.connected = False
+        self.newest_event_time: datetime | None = None
+        self._families = {events.TYPE_PATTERN.match(name)["family"] for name in handlers}  # type: ignore[index]
+        self._consumer: AIOKafkaConsumer | None = None
+        self._dead_letters: AIOKafkaProducer | None = None
+
+    async def run(self) -> None:
+        try:
+            await self.retry(self._start, "consumer start")
+            while not self.stopping:
+                batch = await self._consumer.getmany(  # type: ignore[union-attr]
+                    timeout_ms=500, max_records=self.settings.consumer_batch_size
+                )
+                for tp, messages in batch.items():
+                    await self.retry(functools.partial(self._process, tp, messages), "event batch")
+                await self._record_lag()
+        except Stopped:
+            pass
+        finally:
+            await self._stop()
+
+    async def lag(self) -> list[PartitionLag]:
+        """Lag of the partitions assigned to this instance."""
+        consumer = self._consumer
+        if consumer is None:
+            return []
+        result = []
+        for tp in sorted(consumer.assignment()):
+            end = consumer.highwater(tp)
+            if end is not None:
+                position = await consumer.position(tp)
+                result.append(PartitionLag(tp.topic, tp.partition, position, end))
+        return result
+
+    async def _start(self) -> None:
+        admin = make_admin(self.settings)
+        try:
+            await admin.start()
+            await ensure_topics(
+                admin, self.settings, self.topics + [dlq_topic(t) for t in self.topics]
+            )
+        finally:
+            await admin.close()
+        consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            group_id=self.group_id,
+            client_id=f"{self.settings.service_name}-consumer",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=100,
+            session_timeout_ms=self.settings.consumer_session_timeout_ms,
+            heartbeat_interval_ms=self.settings.consumer_session_timeout_ms // 5,
+            request_timeout_ms=40_000,
+        )
+        dead_letters = make_producer(self.settings)
+        try:
+            await consumer.start()
+            await dead_letters.start()
+        except BaseException:
+            await consumer.stop()
+            await dead_letters.stop()
+            raise
+        self._consumer, self._dead_letters = consumer, dead_letters
+        self.connected = True
+        log.info("consumer started", extra={"group": self.group_id, "topics": self.topics})
+
+    async def _stop(self) -> None:
+        self.connected = False
+        for client in (self._consumer, self._dead_letters):
+            if client is not None:
+                try:
+                    await client.stop()
+                except Exception:
+                    log.debug("kafka client stop failed", exc_info=True)
+        self._consumer = self._dead_letters = None
+
+    async def _process(self, tp: TopicPartition, messages: list[ConsumerRecord]) -> None:
+        accepted: list[tuple[ConsumerRecord, ReceivedEvent[Any], Handler[Any]]] = []
+        rejected: list[tuple[ConsumerRecord, DeadLetter]] = []
+        for message in messages:
+            try:
+                decoded = self._decode(message)
+            except DeadLetter as dead:
+                rejected.append((message, dead))
+                continue
+            if decoded is None:
+                self.metrics.consumed.labels(tp.topic, "ignored").inc()
+            else:
+                accepted.append((message, *decoded))
+        failed = await asyncio.to_thread(self._apply, tp.topic, accepted)
+        for message, dead in rejected + failed:
+            await self._send_dead_letter(message, dead)
+        if self._consumer is not None:
+            try:
+                await self._consumer.commit({tp: messages[-1].offset + 1})
+            except CommitFailedError:
+                # The partition moved to another member during a rebalance; it will re-read
+                # from the last commit and drop what this transaction already applied.
+                log.info("offset commit refused after a rebalance", extra={"partition": str(tp)})
+
+    def _decode(self, message: ConsumerRecord) -> tuple[ReceivedEvent[Any], Handler[Any]] | None:
+        try:
+            cloud_event = events.decode(message.value)
+        except MalformedEvent as error:
+            raise DeadLetter("malformed", str(error)) from error
+        event_type = cloud_event.get_type()
+        handler = self.handlers.get(event_type)
+        if handler is None:
+            family = events.TYPE_PATTERN.match(event_type)["family"]  # type: ignore[index]
+            if family in self._families:
+                raise DeadLetter("unknown-version", f"no handler for {event_type}")
+            return None  # an event this service has no interest in
+        try:
+            data = handler.payload.model_validate(cloud_event.get_data())
+            event_id = uuid.UUID(cloud_event.get_id())
+        except (ValidationError, ValueError) as error:
+            raise DeadLetter("invalid-payload", str(error)) from error
+        received = ReceivedEvent(
+            id=event_id,
+            type=event_type,
+            subject=cloud_event.get_subject(),
+            time=cloud_event.get_time() or datetime.now(UTC),
+            request_id=cloud_event.get_extension("requestid"),
+            data=data,
+        )
+        return received, handler
+
+    def _apply(
+        self, topic: str, accepted: list[tuple[ConsumerRecord, ReceivedEvent[Any], Handler[Any]]]
+    ) -> list[tuple[ConsumerRecord, DeadLetter]]:
+        failed: list[tuple[ConsumerRecord, DeadLetter]] = []
+        if not accepted:
+            return failed
+        ids = [received.id for _, received, _ in accepted]
+        with self.database.transaction() as session:
+            seen = set(
+                session.scalars(
+                    select(ProcessedEvent.event_id).where(ProcessedEvent.event_id.in_(ids))
+                )
+            )
+            for message, received, handler in accepted:
+                if received.id in seen:
+                    self.metrics.consumed.labels(topic, "duplicate").inc()
+                    continue
+                seen.add(received.id)
+                token = correlation_id.set(received.request_id)
+                try:
+                    with session.begin_nested():
+                        handler.apply(session, received)
+                        session.add(
+                            ProcessedEvent(
+                                event_id=received.id,
+                                event_type=received.type,
+                                processed_at=datetime.now(UTC),
+                            )
+                        )
+                except TRANSIENT_ERRORS:
+                    raise
+                except Exception as error:
+                    log.exception("event handler failed", extra={"event_type": received.type})
+                    self.metrics.handler_failures.labels(received.type).inc()
+                    failed.append((message, DeadLetter("handler-failed", repr(error))))
+                    continue
+                finally:
+                    correlation_id.reset(token)
+                self.metrics.consumed.labels(topic, "applied").inc()
+                if self.newest_event_time is None or received.time > self.newest_event_time:
+                    self.newest_event_time = received.time
+        return failed
+
+    async def _send_dead_letter(self, message: ConsumerRecord, dead: DeadLetter) -> None:
+        assert self._dead_letters is not None
+        headers = list(message.headers or []) + [
+            ("dlq-reason", dead.reason.encode()),
+            ("dlq-error", str(dead)[:1000].encode()),
+            ("dlq-topic", message.topic.encode()),
+            ("dlq-partition", str(message.partition).encode()),
+            ("dlq-offset", str(message.offset).encode()),
+            ("dlq-consumer-group", self.group_id.encode()),
+        ]
+        await self._dead_letters.send_and_wait(
+            dlq_topic(message.topic), value=message.value, key=message.key, headers=headers
+        )
+        self.metrics.dead_letters.labels(message.topic, dead.reason).inc()
+        log.warning(
+            "message sent to the dead-letter topic",
+            extra={"topic": message.topic, "offset": message.offset, "reason": dead.reason},
+        )
+
+    async def _record_lag(self) -> None:
+        for partition in await self.lag():
+            self.metrics.consumer_lag.labels(partition.topic, str(partition.partition)).set(
+                partition.lag
+            )

@@ -1,0 +1,138 @@
+"""Database engine, the request's session that commits once, and migrations run at start-up."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+from alembic import command, context
+from alembic.config import Config
+from fastapi import Depends, Request
+from sqlalchemy import Engine, MetaData, create_engine, event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import registry, sessionmaker
+from sqlmodel import Session, SQLModel
+
+# Any fixed number: serialises concurrent migrations of replicas sharing one PostgreSQL database.
+_MIGRATION_LOCK_KEY = 7_410_001
+
+
+class SharedBase(SQLModel, registry=registry()):
+    """Tables every service has (outbox, processed events), kept apart from its own tables."""
+
+
+def database_url(raw: str) -> URL:
+    """The URL to connect with: PostgreSQL through psycopg 3, SQLite as given."""
+    url = make_url(raw)
+    if url.drivername in ("postgres", "postgresql"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def create_db_engine(raw_url: str) -> Engine:
+    url = database_url(raw_url)
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # SQLAlchemy, not the driver, begins transactions (so SAVEPOINT works as documented).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers go on while the relay or a request writes.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection):  # type: ignore[no-untyped-def]
+        # A transaction that writes takes the write lock up front: upgrading a read snapshot
+        # later fails at once (SQLITE_BUSY) when another connection wrote in between.
+        writes = connection.get_execution_options().get("writes", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """A service's engine and its sessions: `transaction()` to write, `sessions()` to read."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = create_db_engine(url)
+        self.sessions = sessionmaker(self.engine, class_=Session, expire_on_commit=False)
+        self._writer = sessionmaker(
+            self.engine.execution_options(writes=True), class_=Session, expire_on_commit=False
+        )
+
+    def on_commit(self, callback: Callable[[Session], None]) -> None:
+        """Calls `callback(session)` after each write transaction commits."""
+        event.listen(self._writer, "after_commit", callback)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session that commits once when the block ends, or rolls back on error."""
+        with self._writer() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def migrate(self, script_location: str) -> None:
+        """Apply the service's Alembic migrations (`package:folder`) up to head."""
+        config = Config()
+        config.set_main_option("script_location", script_location)
+        with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                )
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def run_migrations_env(metadata: MetaData) -> None:
+    """The body of a service's Alembic `env.py`: migrate its tables and the shared ones."""
+    from shared import consumer, outbox  # noqa: F401  (their tables join SharedBase.metadata)
+
+    config = context.config
+    target = [metadata, SharedBase.metadata]
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        context.configure(connection=connection, target_metadata=target, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    # Command line (`alembic revision --autogenerate`): connect with DATABASE_URL.
+    url = config.get_main_option("sqlalchemy.url") or "sqlite:///data/alembic.db"
+    engine = create_db_engine(url)
+    with engine.begin() as connection:
+        context.configure(connection=connection, target_metadata=target, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+def _request_session(request: Request) -> Iterator[Session]:
+    with request.app.state.database.transaction() as session:
+        yield session
+
+
+# scope="function": the commit happens before the response is sent, so a 2xx means committed.
+SessionDep = Annotated[Session, Depends(_request_session, scope="function")]

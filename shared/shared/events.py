@@ -1,0 +1,111 @@
+"""The CloudEvents 1.0 envelope (structured JSON mode) and a service's registry of event types."""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cloudevents.core.bindings.kafka import KafkaMessage, from_structured
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+from pydantic import BaseModel
+
+CONTENT_TYPE = JSONFormat.CONTENT_TYPE
+TYPE_PATTERN = re.compile(r"^(?P<family>(?P<service>[a-z]+)\.[a-z_]+\.[a-z_]+)\.v(?P<version>\d+)$")
+_FORMAT = JSONFormat()
+
+
+class MalformedEvent(ValueError):
+    """A message that is not a CloudEvent of this platform."""
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One kind of event a service publishes: `<service>.<aggregate>.<verb>.v<n>`."""
+
+    name: str
+    payload: type[BaseModel]
+    description: str
+
+    @property
+    def service(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def topic(self) -> str:
+        return f"{self.service}.events"
+
+    def json_schema(self) -> dict[str, Any]:
+        return self.payload.model_json_schema()
+
+
+class EventRegistry:
+    """The event types one service publishes, with their payload models and JSON Schemas."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self._types: dict[str, EventType] = {}
+
+    def register(self, name: str, payload: type[BaseModel], description: str) -> EventType:
+        match = TYPE_PATTERN.match(name)
+        if match is None or match["service"] != self.service:
+            raise ValueError(f"{name!r} is not a {self.service}.<aggregate>.<verb>.v<n> type")
+        if name in self._types:
+            raise ValueError(f"{name!r} is registered twice")
+        self._types[name] = EventType(name, payload, description)
+        return self._types[name]
+
+    def __iter__(self) -> Iterator[EventType]:
+        return iter(self._types.values())
+
+    def __getitem__(self, name: str) -> EventType:
+        return self._types[name]
+
+    @property
+    def topic(self) -> str:
+        return f"{self.service}.events"
+
+
+def new_event(
+    event_type: EventType,
+    *,
+    subject: str,
+    data: BaseModel,
+    event_id: str,
+    request_id: str | None = None,
+) -> CloudEvent:
+    if not isinstance(data, event_type.payload):
+        raise TypeError(f"{event_type.name} carries {event_type.payload.__name__}")
+    attributes: dict[str, Any] = {
+        "id": event_id,
+        "source": f"/services/{event_type.service}",
+        "type": event_type.name,
+        "subject": subject,
+        "time": datetime.now(UTC),
+        "datacontenttype": "application/json",
+    }
+    if request_id:
+        attributes["requestid"] = request_id
+    return CloudEvent(attributes, data.model_dump(mode="json"))
+
+
+def encode(event: CloudEvent) -> bytes:
+    return _FORMAT.write(event)
+
+
+def decode(value: bytes | None) -> CloudEvent:
+    """Parse a message value in structured JSON mode; any defect raises `MalformedEvent`."""
+    if not value:
+        raise MalformedEvent("empty message")
+    try:
+        event = from_structured(KafkaMessage(headers={}, key=None, value=value), _FORMAT)
+    except Exception as error:  # whatever the SDK trips on, the message is not ours
+        raise MalformedEvent(f"not a CloudEvent: {error!r}") from error
+    if event.get_specversion() != "1.0":
+        raise MalformedEvent(f"unsupported specversion {event.get_specversion()!r}")
+    if TYPE_PATTERN.match(event.get_type()) is None:
+        raise MalformedEvent(f"malformed event type {event.get_type()!r}")
+    if not isinstance(event.get_data(), dict):
+        raise MalformedEvent("data is not a JSON object")
+    return event

@@ -1,0 +1,1 @@
+"""Helpers the tests share: a real broker, real databases, running apps and tokens."""
