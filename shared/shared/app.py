@@ -54,7 +54,8 @@ class ServiceSpec:
     events: EventRegistry
     migrations: str
     subscription: Subscription | None = None
-    seed: Callable[[Session], None] | None = None
+    # Adds the demo data; returns False while what it needs has not arrived (people, say).
+    seed: Callable[[Session], bool] | None = None
     # Paths whose body is not JSON (a CSV import), with their size limits.
     other_media: dict[str, int] = field(default_factory=dict)
 
@@ -67,8 +68,6 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.database_url)
         await asyncio.to_thread(database.migrate, spec.migrations)
-        if settings.seed_demo and spec.seed is not None:
-            await asyncio.to_thread(_seed, database, spec.seed)
         relay = OutboxRelay(database, settings, metrics)
         app.state.database, app.state.relay, app.state.consumer = database, relay, None
         workers: list[tuple[BackgroundWorker, asyncio.Task[None]]] = [
@@ -85,10 +84,17 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
             )
             app.state.consumer = consumer
             workers.append((consumer, asyncio.create_task(consumer.run(), name="event-consumer")))
+        seeding = None
+        if settings.seed_demo and spec.seed is not None:
+            seeding = asyncio.create_task(_seed_when_ready(database, spec.seed), name="demo-seed")
         log.info("service started", extra={"service": settings.service_name})
         try:
             yield
         finally:
+            if seeding is not None:
+                seeding.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await seeding
             # Stop consuming first, then publish what requests left in the outbox.
             for worker, task in reversed(workers):
                 worker.stop()
@@ -128,6 +134,15 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     return app
 
 
-def _seed(database: Database, seed: Callable[[Session], None]) -> None:
-    with database.transaction() as session:
-        seed(session)
+async def _seed_when_ready(database: Database, seed: Callable[[Session], bool]) -> None:
+    """Seeds once what the demo data refers to is known (it arrives as events), for 2 minutes."""
+
+    def attempt() -> bool:
+        with database.transaction() as session:
+            return seed(session)
+
+    for _ in range(240):
+        if await asyncio.to_thread(attempt):
+            return
+        await asyncio.sleep(0.5)
+    log.warning("demo data not seeded: what it refers to never arrived")

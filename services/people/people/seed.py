@@ -222,10 +222,10 @@ PEOPLE = [
 ]
 
 
-def seed_demo(session: Session) -> None:
+def seed_demo(session: Session) -> bool:
     """Creates the demo organisation when the directory is empty; every write emits its event."""
     if session.scalar(select(Department).limit(1)) is not None:
-        return
+        return True
     for department_id, name in DEPARTMENTS:
         service.create_department(session, data=DepartmentCreate(id=department_id, name=name))
     session.flush()
@@ -248,3 +248,4 @@ def seed_demo(session: Session) -> None:
             service.grant_role(
                 session, person_id=person.id, data=RoleGrantCreate(role=role, scope=scope)
             )
+    return True

@@ -15,7 +15,7 @@ from gateway.settings import Settings as GatewaySettings
 from people.main import create_app as create_people
 from people.settings import Settings as PeopleSettings
 from shared.outbox import OutboxMessage
-from tests.support.apps import running, service_settings, serving
+from tests.support.apps import eventually, running, service_settings, serving
 from tests.support.broker import free_port
 
 pytestmark = pytest.mark.integration
@@ -54,6 +54,12 @@ async def gateway(databases, shared_broker) -> AsyncIterator[Gateway]:
         serving(people_app) as people_url,
         running(create_gateway(gateway_settings(people=people_url))) as client,
     ):
+
+        async def seeded() -> None:
+            credentials = {"email": "cco@example.com", "password": "demo"}
+            assert (await client.post("/auth/token", json=credentials)).status_code == 200
+
+        await eventually(seeded)
         yield Gateway(client, people_app)
 
 
