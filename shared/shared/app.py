@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -27,7 +28,7 @@ from shared.logging import configure_logging
 from shared.metrics import Metrics, MetricsMiddleware, metrics_router
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
-from shared.worker import BackgroundWorker
+from shared.worker import BackgroundWorker, PeriodicJob
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,15 @@ class Subscription:
 
 
 @dataclass(frozen=True)
+class Periodic:
+    """A job the service runs every `interval(settings)` seconds, in its own transaction."""
+
+    name: str
+    interval: Callable[[Any], float]
+    job: Callable[[Database, Any], None]
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     """What makes one service: its routes, events, migrations, consumers and demo data."""
 
@@ -56,6 +66,7 @@ class ServiceSpec:
     subscription: Subscription | None = None
     # Adds the demo data; returns False while what it needs has not arrived (people, say).
     seed: Callable[[Session], bool] | None = None
+    periodic: list[Periodic] = field(default_factory=list)
     # Paths whose body is not JSON (a CSV import), with their size limits.
     other_media: dict[str, int] = field(default_factory=dict)
 
@@ -84,6 +95,13 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
             )
             app.state.consumer = consumer
             workers.append((consumer, asyncio.create_task(consumer.run(), name="event-consumer")))
+        for periodic in spec.periodic:
+            job = PeriodicJob(
+                periodic.name,
+                periodic.interval(settings),
+                functools.partial(periodic.job, database, settings),
+            )
+            workers.append((job, asyncio.create_task(job.run(), name=periodic.name)))
         seeding = None
         if settings.seed_demo and spec.seed is not None:
             seeding = asyncio.create_task(_seed_when_ready(database, spec.seed), name="demo-seed")

@@ -83,3 +83,24 @@ class BackgroundWorker:
             if self.stopping:
                 raise Stopped from error
             raise
+
+
+class PeriodicJob(BackgroundWorker):
+    """Runs a blocking job in a thread every `interval` seconds (SLA checks, feed polling).
+
+    A failing run is logged and retried at the next tick; the job must be safe to run again.
+    """
+
+    def __init__(self, name: str, interval: float, job: Callable[[], object]) -> None:
+        super().__init__()
+        self.name = name
+        self.interval = interval
+        self.job = job
+
+    async def run(self) -> None:
+        while not self.stopping:
+            try:
+                await asyncio.to_thread(self.job)
+            except Exception:
+                log.exception("periodic job failed", extra={"job": self.name})
+            await self.pause(self.interval)
