@@ -122,10 +122,13 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
                         "a background task did not stop in time", extra={"task": task.get_name()}
                     )
                     task.cancel()
+            # Bounded: a broker that is already gone must not hold the process up.
             with contextlib.suppress(Exception):
-                async with asyncio.timeout(5):
+                async with asyncio.timeout(3):
                     await relay.flush()
-            await relay.close()
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(1):
+                    await relay.close()
             database.dispose()
 
     app = FastAPI(

@@ -3,16 +3,24 @@
 import asyncio
 import functools
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
 from aiokafka.errors import CommitFailedError, KafkaError
 from asgi_correlation_id import correlation_id
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import BigInteger
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Field, Session, select
 
@@ -38,6 +46,16 @@ class ProcessedEvent(SharedBase, table=True):
     event_id: uuid.UUID = Field(primary_key=True)
     event_type: str
     processed_at: datetime
+
+
+class ConsumerPosition(SharedBase, table=True):
+    """The next offset to read per partition, committed with the effects of what was read."""
+
+    __tablename__ = "consumer_position"
+
+    topic: str = Field(primary_key=True)
+    partition: int = Field(primary_key=True)
+    next_offset: int = Field(sa_type=BigInteger)
 
 
 @dataclass(frozen=True)
@@ -86,9 +104,9 @@ class EventConsumer(BackgroundWorker):
     """Reads topics in a consumer group and applies events with their handlers.
 
     Per partition batch: decode and validate every message, apply the good ones in one
-    transaction (each in a savepoint, skipping ids already processed), send the bad ones
-    to the dead-letter topic, then commit the offsets. Nothing is committed to Kafka before
-    the database has committed; a redelivered event changes nothing.
+    transaction that also records their ids and the partition's next offset, send the bad
+    ones to the dead-letter topic, then commit the offsets to Kafka. A redelivered event
+    changes nothing; the position read back at assignment is the one stored with the effects.
     """
 
     def __init__(
@@ -113,21 +131,37 @@ class EventConsumer(BackgroundWorker):
         self._families = {events.TYPE_PATTERN.match(name)["family"] for name in handlers}  # type: ignore[index]
         self._consumer: AIOKafkaConsumer | None = None
         self._dead_letters: AIOKafkaProducer | None = None
+        self._reposition = False
+        self._committed: dict[TopicPartition, int] = {}
+        self._last_offsets_check = 0.0
 
     async def run(self) -> None:
         try:
             await self.retry(self._start, "consumer start")
             while not self.stopping:
+                if self._reposition:
+                    self._reposition = False
+                    await self._restore_positions(self._consumer.assignment())  # type: ignore[union-attr]
                 batch = await self._consumer.getmany(  # type: ignore[union-attr]
                     timeout_ms=500, max_records=self.settings.consumer_batch_size
                 )
                 for tp, messages in batch.items():
                     await self.retry(functools.partial(self._process, tp, messages), "event batch")
                 await self._record_lag()
+                if (
+                    time.monotonic() - self._last_offsets_check
+                    > self.settings.relay_log_check_seconds
+                ):
+                    self._last_offsets_check = time.monotonic()
+                    await self.retry(self._check_broker_kept_offsets, "offsets check")
         except Stopped:
             pass
         finally:
             await self._stop()
+
+    def reposition(self) -> None:
+        """Read again from the positions stored in `database` (after it was replaced)."""
+        self._reposition = True
 
     async def lag(self) -> list[PartitionLag]:
         """Lag of the partitions assigned to this instance."""
@@ -137,9 +171,13 @@ class EventConsumer(BackgroundWorker):
         result = []
         for tp in sorted(consumer.assignment()):
             end = consumer.highwater(tp)
-            if end is not None:
+            if end is None:
+                continue
+            try:
                 position = await consumer.position(tp)
-                result.append(PartitionLag(tp.topic, tp.partition, position, end))
+            except (KafkaError, AssertionError):  # revoked meanwhile by a rebalance
+                continue
+            result.append(PartitionLag(tp.topic, tp.partition, position, end))
         return result
 
     async def _start(self) -> None:
@@ -152,7 +190,6 @@ class EventConsumer(BackgroundWorker):
         finally:
             await admin.close()
         consumer = AIOKafkaConsumer(
-            *self.topics,
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             group_id=self.group_id,
             client_id=f"{self.settings.service_name}-consumer",
@@ -166,6 +203,7 @@ class EventConsumer(BackgroundWorker):
         dead_letters = make_producer(self.settings)
         try:
             await consumer.start()
+            consumer.subscribe(self.topics, listener=_RestorePositions(self))
             await dead_letters.start()
         except BaseException:
             await consumer.stop()
@@ -185,28 +223,72 @@ class EventConsumer(BackgroundWorker):
                     log.debug("kafka client stop failed", exc_info=True)
         self._consumer = self._dead_letters = None
 
+    async def _restore_positions(self, partitions: set[TopicPartition]) -> None:
+        """Seek to the positions stored with the projection.
+
+        A stored position is trusted only while the group's committed offset exists: a broker
+        that lost its log (or the group) starts from the beginning, and ids already applied
+        are dropped. Without a stored position the projection has not read the partition yet.
+        """
+        consumer = self._consumer
+        if consumer is None or not partitions:
+            return
+        stored = await asyncio.to_thread(self._stored_positions)
+        for tp in partitions:
+            position = stored.get((tp.topic, tp.partition))
+            committed = await consumer.committed(tp)
+            if position is not None and committed is not None:
+                consumer.seek(tp, position)
+            else:
+                await consumer.seek_to_beginning(tp)
+
+    async def _check_broker_kept_offsets(self) -> None:
+        """A broker that lost the group's offsets lost its log too (a restarted in-memory broker):
+        read everything again from the beginning; what was already applied is dropped."""
+        consumer = self._consumer
+        if consumer is None:
+            return
+        mine = {tp: offset for tp, offset in self._committed.items() if tp in consumer.assignment()}
+        for tp, offset in mine.items():
+            async with asyncio.timeout(10):
+                committed = await consumer.committed(tp)
+            if committed is None or committed < offset:
+                log.warning("the broker lost this group's offsets; reading from the beginning")
+                self._committed.clear()
+                await consumer.seek_to_beginning(*consumer.assignment())
+                return
+
+    def _stored_positions(self) -> dict[tuple[str, int], int]:
+        with self.database.sessions() as session:
+            rows = session.exec(select(ConsumerPosition)).all()
+            return {(row.topic, row.partition): row.next_offset for row in rows}
+
     async def _process(self, tp: TopicPartition, messages: list[ConsumerRecord]) -> None:
         accepted: list[tuple[ConsumerRecord, ReceivedEvent[Any], Handler[Any]]] = []
-        rejected: list[tuple[ConsumerRecord, DeadLetter]] = []
         for message in messages:
             try:
                 decoded = self._decode(message)
             except DeadLetter as dead:
-                rejected.append((message, dead))
+                await self._send_dead_letter(message, dead)
                 continue
             if decoded is None:
                 self.metrics.consumed.labels(tp.topic, "ignored").inc()
             else:
                 accepted.append((message, *decoded))
-        failed = await asyncio.to_thread(self._apply, tp.topic, accepted)
-        for message, dead in rejected + failed:
-            await self._send_dead_letter(message, dead)
+        next_offset = messages[-1].offset + 1
+        failed = await asyncio.to_thread(self._apply, tp, accepted, next_offset)
+        if failed:
+            for message, dead in failed:
+                await self._send_dead_letter(message, dead)
+            # Only now past the failed events: a crash before this re-reads and re-sends them.
+            await asyncio.to_thread(self._store_position, tp, next_offset)
         if self._consumer is not None:
             try:
-                await self._consumer.commit({tp: messages[-1].offset + 1})
+                await self._consumer.commit({tp: next_offset})
+                self._committed[tp] = next_offset
             except CommitFailedError:
                 # The partition moved to another member during a rebalance; it will re-read
-                # from the last commit and drop what this transaction already applied.
+                # from the stored position and drop what this transaction already applied.
                 log.info("offset commit refused after a rebalance", extra={"partition": str(tp)})
 
     def _decode(self, message: ConsumerRecord) -> tuple[ReceivedEvent[Any], Handler[Any]] | None:
@@ -237,47 +319,79 @@ class EventConsumer(BackgroundWorker):
         return received, handler
 
     def _apply(
-        self, topic: str, accepted: list[tuple[ConsumerRecord, ReceivedEvent[Any], Handler[Any]]]
+        self,
+        tp: TopicPartition,
+        accepted: list[tuple[ConsumerRecord, ReceivedEvent[Any], Handler[Any]]],
+        next_offset: int,
+    ) -> list[tuple[ConsumerRecord, DeadLetter]]:
+        """Applies a batch in one transaction; a failing handler sends it down the careful path."""
+        try:
+            with self.database.transaction() as session:
+                self._apply_all(session, tp, accepted, isolate_failures=False)
+                _save_position(session, tp, next_offset)
+            return []
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception:
+            log.info(
+                "a handler failed; applying the batch event by event", extra={"partition": str(tp)}
+            )
+        with self.database.transaction() as session:
+            failed = self._apply_all(session, tp, accepted, isolate_failures=True)
+            _save_position(session, tp, failed[0][0].offset if failed else next_offset)
+        return failed
+
+    def _apply_all(
+        self,
+        session: Session,
+        tp: TopicPartition,
+        accepted: list[tuple[ConsumerRecord, ReceivedEvent[Any], Handler[Any]]],
+        *,
+        isolate_failures: bool,
     ) -> list[tuple[ConsumerRecord, DeadLetter]]:
         failed: list[tuple[ConsumerRecord, DeadLetter]] = []
-        if not accepted:
-            return failed
         ids = [received.id for _, received, _ in accepted]
-        with self.database.transaction() as session:
-            seen = set(
-                session.scalars(
-                    select(ProcessedEvent.event_id).where(ProcessedEvent.event_id.in_(ids))
-                )
-            )
-            for message, received, handler in accepted:
-                if received.id in seen:
-                    self.metrics.consumed.labels(topic, "duplicate").inc()
-                    continue
-                seen.add(received.id)
-                token = correlation_id.set(received.request_id)
-                try:
+        seen = set(
+            session.scalars(select(ProcessedEvent.event_id).where(ProcessedEvent.event_id.in_(ids)))
+        )
+        applied = 0
+        for message, received, handler in accepted:
+            if received.id in seen:
+                self.metrics.consumed.labels(tp.topic, "duplicate").inc()
+                continue
+            seen.add(received.id)
+            token = correlation_id.set(received.request_id)
+            try:
+                if isolate_failures:
                     with session.begin_nested():
                         handler.apply(session, received)
-                        session.add(
-                            ProcessedEvent(
-                                event_id=received.id,
-                                event_type=received.type,
-                                processed_at=datetime.now(UTC),
-                            )
-                        )
-                except TRANSIENT_ERRORS:
+                else:
+                    handler.apply(session, received)
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception as error:
+                if not isolate_failures:
                     raise
-                except Exception as error:
-                    log.exception("event handler failed", extra={"event_type": received.type})
-                    self.metrics.handler_failures.labels(received.type).inc()
-                    failed.append((message, DeadLetter("handler-failed", repr(error))))
-                    continue
-                finally:
-                    correlation_id.reset(token)
-                self.metrics.consumed.labels(topic, "applied").inc()
-                if self.newest_event_time is None or received.time > self.newest_event_time:
-                    self.newest_event_time = received.time
+                log.exception("event handler failed", extra={"event_type": received.type})
+                self.metrics.handler_failures.labels(received.type).inc()
+                failed.append((message, DeadLetter("handler-failed", repr(error))))
+                continue
+            finally:
+                correlation_id.reset(token)
+            session.add(
+                ProcessedEvent(
+                    event_id=received.id, event_type=received.type, processed_at=datetime.now(UTC)
+                )
+            )
+            applied += 1
+            if self.newest_event_time is None or received.time > self.newest_event_time:
+                self.newest_event_time = received.time
+        self.metrics.consumed.labels(tp.topic, "applied").inc(applied)
         return failed
+
+    def _store_position(self, tp: TopicPartition, next_offset: int) -> None:
+        with self.database.transaction() as session:
+            _save_position(session, tp, next_offset)
 
     async def _send_dead_letter(self, message: ConsumerRecord, dead: DeadLetter) -> None:
         assert self._dead_letters is not None
@@ -303,3 +417,22 @@ class EventConsumer(BackgroundWorker):
             self.metrics.consumer_lag.labels(partition.topic, str(partition.partition)).set(
                 partition.lag
             )
+
+
+def _save_position(session: Session, tp: TopicPartition, next_offset: int) -> None:
+    position = session.get(ConsumerPosition, (tp.topic, tp.partition))
+    if position is None:
+        position = ConsumerPosition(topic=tp.topic, partition=tp.partition, next_offset=next_offset)
+    position.next_offset = next_offset
+    session.add(position)
+
+
+class _RestorePositions(ConsumerRebalanceListener):
+    def __init__(self, consumer: EventConsumer) -> None:
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self.consumer._restore_positions(assigned)  # noqa: SLF001

@@ -53,7 +53,7 @@ class OutboxMessage(SharedBase, table=True):
     created_at: datetime
     published_at: datetime | None = Field(default=None, index=True)
     partition: int | None = None
-    offset: int | None = None
+    offset: int | None = Field(default=None, sa_type=BigInteger)
 
 
 def enqueue(session: Session, event_type: EventType, *, subject: str, data: BaseModel) -> str:
@@ -142,21 +142,26 @@ class OutboxRelay(BackgroundWorker):
         await asyncio.to_thread(self._resign)
 
     async def flush(self) -> None:
-        """Publish everything pending now (used at shutdown and by tests)."""
-        while await self._publish_batch() == self.settings.relay_batch_size:
+        """Publish everything pending now (at shutdown)."""
+        while await self._publish_batch(idle_check=False) == self.settings.relay_batch_size:
             pass
 
     async def _on_failure(self) -> None:
         self.metrics.relay_errors.inc()
         await self._disconnect()
 
-    async def _publish_batch(self) -> int:
+    async def _publish_batch(self, idle_check: bool = True) -> int:
         if not await asyncio.to_thread(self._is_leader):
             return 0
-        await self._connect()
         rows = await asyncio.to_thread(self._unsent)
+        if not rows and not idle_check:
+            return 0
+        await self._connect()
         if (rows or self._log_check_due()) and await self._broker_lost_events():
-            rows = await asyncio.to_thread(self._unsent)
+            # Reconnect before publishing again: the topic may have been re-created with
+            # another partition count than the producer's metadata remembers.
+            await self._disconnect()
+            return 0
         if not rows:
             return 0
         assert self._producer is not None
@@ -238,7 +243,6 @@ class OutboxRelay(BackgroundWorker):
         )
         await asyncio.to_thread(self._mark_all_unpublished)
         self._published_up_to = {}
-        await ensure_topics(self._admin, self.settings, [self.settings.topic])
         return True
 
     def _is_leader(self) -> bool:

@@ -63,7 +63,9 @@ class ServiceSettings(PlatformSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # Tansu, the local broker, has no idempotent producer; Apache Kafka does.
     kafka_idempotence: bool = False
-    kafka_partitions: int = 6
+    # Tansu creates a topic a client merely asks about with 4 partitions: the same count keeps
+    # every key on one partition whichever client creates a topic first.
+    kafka_partitions: int = 4
     kafka_replication_factor: int = 1
     relay_batch_size: int = 500
     relay_poll_seconds: float = 0.25

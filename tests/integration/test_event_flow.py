@@ -262,6 +262,8 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_next_event
 
     await platform.wait_for_headcounts({"rd": 0, "qa": 0})
     dead = await read_topic(platform.broker, "people.events.dlq", expected=3)
+    # Dead letters are sent at least once: a rebalance may send one again.
+    dead = list({int(dict(m.headers)["dlq-offset"]): m for m in dead}.values())
     dead.sort(key=lambda message: int(dict(message.headers)["dlq-offset"]))
     reasons = [dict(m.headers)["dlq-reason"].decode() for m in dead]
     assert reasons == ["malformed", "unknown-version", "invalid-payload"]
@@ -274,7 +276,7 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_next_event
             topic="people.events",
             reason="malformed",
         )
-        == 1
+        >= 1
     )
 
 
