@@ -10,7 +10,12 @@ GATEWAY_PORT ?= 8000
 # With KAFKA_BOOTSTRAP_SERVERS set, the local broker is not started.
 PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),people strategy gateway,)
 
-.PHONY: install run test test-unit test-integration lint clean
+.PHONY: install run test test-unit test-integration lint clean web
+
+# The dashboard, built by npm when its sources or its lock changed (the gateway serves dist/).
+WEB := gateway/web
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
+	$(addprefix $(WEB)/,index.html docs.html vite.config.ts tsconfig.json package.json)
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -19,24 +24,37 @@ $(UV):
 install: $(UV)
 	$(UV) sync --frozen --quiet
 
-run: install
+$(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+
+$(WEB)/dist/index.html: $(WEB)/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd $(WEB) && npm run build
+
+web: $(WEB)/dist/index.html
+
+run: install web
 	@mkdir -p data
 	@echo "Agora is starting: http://127.0.0.1:$(GATEWAY_PORT)  (sign in as cco@example.com, password: demo)"
 	SEED_DEMO=$${SEED_DEMO:-1} CONSUMER_SESSION_TIMEOUT_MS=$${CONSUMER_SESSION_TIMEOUT_MS:-6000} \
 		GATEWAY_PORT=$(GATEWAY_PORT) $(UV) run --frozen honcho start -f Procfile $(PROCESSES)
 
-test: install
+test: install web
 	$(UV) run --frozen pytest
 
 test-unit: install
 	$(UV) run --frozen pytest tests/unit
 
-test-integration: install
+test-integration: install web
 	$(UV) run --frozen pytest tests/integration tests/e2e
 
 lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
+
+.PHONY: asyncapi
+# docs/asyncapi.yaml, from the services' event registries (a test checks it is current).
+asyncapi: install
+	$(UV) run --frozen python scripts/asyncapi.py
 
 clean:
 	rm -rf data

@@ -1,15 +1,23 @@
 """The gateway's app: `uvicorn gateway.main:create_app --factory`."""
 
+import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import Response
 
-from gateway import identity, proxy
+from gateway import identity, proxy, throttle
+from gateway.authentication import Authenticator, unauthorized
+from gateway.body_limit import BodyLimitMiddleware
+from gateway.dashboard import DashboardFiles, compressed
+from gateway.openapi import ServiceDocuments, merge
 from gateway.settings import Settings
+from gateway.throttle import Throttle, client_ip
 from shared.errors import install_problem_handlers
 from shared.http import is_acceptable_request_id
 from shared.logging import configure_logging
@@ -18,10 +26,25 @@ from shared.metrics import Metrics, MetricsMiddleware, metrics_router
 router = APIRouter()
 PROXIED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
+# What anyone may call without credentials: customers ask the FAQ; probes check health.
+PUBLIC_FAQ = re.compile(r"^v1/faq/(ask|asks/[^/]+/feedback)$")
+PUBLIC_HEALTH = {"healthz", "readyz"}
 
-@router.post("/auth/token", tags=["identity"])
+
+def is_public(method: str, service: str, path: str) -> bool:
+    if method == "GET" and path in PUBLIC_HEALTH:
+        return True
+    return is_public_faq(method, service, path)
+
+
+def is_public_faq(method: str, service: str, path: str) -> bool:
+    return method == "POST" and service == "listening" and bool(PUBLIC_FAQ.match(path))
+
+
+@router.post("/auth/token", tags=["identity"], summary="A token of the built-in issuer")
 async def token(credentials: identity.Credentials, request: Request) -> identity.TokenResponse:
     state = request.app.state
+    await state.throttle.check(state.throttle.sign_in, "sign-in", client_ip(request))
     try:
         return await identity.issue(credentials, state.settings, state.client)
     except httpx.TimeoutException as error:
@@ -33,7 +56,36 @@ async def token(credentials: identity.Credentials, request: Request) -> identity
 @router.api_route("/api/{service}/{path:path}", methods=PROXIED_METHODS, include_in_schema=False)
 async def forward(service: str, path: str, request: Request) -> Response:
     state = request.app.state
-    return await proxy.forward(request, service, state.client, state.settings.routes)
+    ip = client_ip(request)
+    await state.throttle.check(state.throttle.per_ip, "ip", ip)
+    url = proxy.upstream_url(request, service, state.settings.routes)
+    caller = await state.authenticator.authenticate(request.headers)
+    if caller is None and not is_public(request.method, service, path):
+        raise unauthorized("A bearer token or an API key is required.")
+    if caller is not None:
+        await state.throttle.check(state.throttle.per_client, "client", caller.principal.subject)
+    if is_public_faq(request.method, service, path):
+        await state.throttle.check(state.throttle.faq_ask, "ip", ip)
+    return await proxy.forward(
+        request,
+        service,
+        url,
+        state.client,
+        authorization=caller.authorization if caller else None,
+        in_flight=state.in_flight[service],
+    )
+
+
+@router.get("/api/openapi.json", include_in_schema=False)
+async def openapi(request: Request) -> dict[str, Any]:
+    state = request.app.state
+    await state.throttle.check(state.throttle.per_ip, "ip", client_ip(request))
+    return merge(request.app.openapi(), await state.service_documents.all())
+
+
+@router.get("/api/docs", include_in_schema=False)
+async def docs(request: Request) -> Response:
+    return request.app.state.dashboard_files.page("docs.html")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -52,14 +104,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
             app.state.client = client
+            app.state.authenticator = Authenticator(settings, client)
+            app.state.throttle = Throttle(settings)
+            app.state.in_flight = {
+                service: asyncio.Semaphore(settings.upstream_concurrency)
+                for service in settings.routes
+            }
+            app.state.service_documents = ServiceDocuments(
+                client, settings.routes, settings.openapi_cache_seconds
+            )
             yield
 
     app = FastAPI(
-        title="Agora gateway", version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None
+        title="Agora",
+        description="The platform's API through its gateway: `/api/<service>/...`.",
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.dashboard_files = DashboardFiles(settings.web_dir)
     install_problem_handlers(app)
+    throttle.install_handler(app)
+    app.add_middleware(
+        BodyLimitMiddleware, default_limit=settings.max_body_bytes, limits=settings.body_limits
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(
         CorrelationIdMiddleware, header_name="X-Request-ID", validator=is_acceptable_request_id
@@ -67,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics_router)
     app.include_router(router)
     app.include_router(_gateway_health)
+    app.mount("/", compressed(app.state.dashboard_files), name="dashboard")
     return app
 
 

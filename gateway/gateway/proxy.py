@@ -1,6 +1,8 @@
 """Forwards `/api/<service>/<path>` to the service, streaming both ways."""
 
+import asyncio
 import re
+from collections.abc import AsyncIterator
 from urllib.parse import unquote
 
 import httpx
@@ -53,41 +55,96 @@ def upstream_path(raw_path: bytes, service: str) -> bytes:
     return path
 
 
-async def forward(
-    request: Request, service: str, client: httpx.AsyncClient, routes: dict[str, str]
-) -> Response:
+# Identity and origin headers a caller may not set for itself: the gateway sets them.
+REPLACED = {
+    b"authorization",
+    b"x-api-key",
+    b"x-request-id",
+    b"x-forwarded-for",
+    b"x-forwarded-host",
+    b"x-forwarded-proto",
+    b"x-real-ip",
+    b"forwarded",
+}
+# The gateway's server adds its own.
+NOT_RETURNED = HOP_BY_HOP | {"x-request-id", "server", "date"}
+
+
+def upstream_url(request: Request, service: str, routes: dict[str, str]) -> httpx.URL:
+    """Where the request goes: a configured service, and only there."""
     base = routes.get(service)
     if base is None:
         raise NotFound(f"No service is named {service!r}.")
     path = upstream_path(request.scope["raw_path"], service)
     query = request.scope.get("query_string", b"")
-    url = httpx.URL(base).copy_with(raw_path=path + (b"?" + query if query else b""))
+    return httpx.URL(base).copy_with(raw_path=path + (b"?" + query if query else b""))
+
+
+async def forward(
+    request: Request,
+    service: str,
+    url: httpx.URL,
+    client: httpx.AsyncClient,
+    *,
+    authorization: str | None,
+    in_flight: asyncio.Semaphore,
+) -> Response:
     headers = [
         (name, value)
         for name, value in request.headers.raw
-        if name.decode().lower() not in HOP_BY_HOP and name.lower() != b"x-request-id"
+        if name.lower() not in REPLACED and name.decode("latin-1").lower() not in HOP_BY_HOP
     ]
     headers.append((b"x-request-id", (correlation_id.get() or "").encode()))
     client_host = request.client.host if request.client else ""
     headers.append((b"x-forwarded-for", client_host.encode()))
+    if authorization is not None:
+        headers.append((b"authorization", authorization.encode("latin-1")))
     has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
     upstream_request = client.build_request(
         request.method, url, headers=headers, content=request.stream() if has_body else None
     )
+    await in_flight.acquire()
     try:
         upstream = await client.send(upstream_request, stream=True)
     except httpx.TimeoutException as error:
+        in_flight.release()
         raise UpstreamTimeout(f"The {service} service did not answer in time.") from error
     except httpx.TransportError as error:
+        in_flight.release()
         raise UpstreamUnavailable(f"The {service} service cannot be reached.") from error
-    response_headers = {
-        name: value
-        for name, value in upstream.headers.items()
-        if name.lower() not in HOP_BY_HOP and name.lower() != "x-request-id"
-    }
-    return StreamingResponse(
-        upstream.aiter_raw(),
+    except BaseException:
+        in_flight.release()
+        raise
+
+    closed = False
+
+    async def close() -> None:
+        # Called when the body is sent, and again should the client leave midway: once counts.
+        nonlocal closed
+        if closed:
+            return
+        closed = True
+        try:
+            await upstream.aclose()
+        finally:
+            in_flight.release()
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in upstream.aiter_raw():
+                yield chunk
+        finally:
+            await close()
+
+    response_headers = [
+        (name, value)
+        for name, value in upstream.headers.raw
+        if name.decode("latin-1").lower() not in NOT_RETURNED
+    ]
+    response = StreamingResponse(
+        body(),
         status_code=upstream.status_code,
-        headers=response_headers,
-        background=BackgroundTask(upstream.aclose),
+        background=BackgroundTask(close),
     )
+    response.raw_headers = response_headers
+    return response

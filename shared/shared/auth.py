@@ -37,36 +37,70 @@ class Principal:
 
 
 class TokenVerifier:
-    """Verifies the built-in issuer's HS256 tokens, or RS256 tokens of an OIDC provider."""
+    """Verifies the built-in issuer's HS256 tokens, or RS256 tokens of an OIDC provider.
+
+    Either way it also accepts the gateway's short-lived HS256 tokens for system clients
+    (issuer `jwt_internal_issuer`); the algorithm and key follow from the issuer, never from
+    the token's header, so an HS256 token keyed with the provider's public key cannot pass.
+    """
 
     def __init__(self, settings: PlatformSettings) -> None:
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
+        self.internal_issuer = settings.jwt_internal_issuer
+        self._secret = settings.jwt_secret.get_secret_value()
         self._jwks: jwt.PyJWKClient | None = None
         if settings.oidc_jwks_url:
-            self._jwks = jwt.PyJWKClient(settings.oidc_jwks_url, cache_keys=True, lifespan=300)
+            self._jwks = jwt.PyJWKClient(
+                settings.oidc_jwks_url,
+                cache_keys=True,
+                lifespan=300,
+                cooldown_duration=settings.oidc_jwks_refetch_seconds,
+            )
             self.algorithms = ["RS256"]
         else:
-            self._secret = settings.jwt_secret.get_secret_value()
             self.algorithms = ["HS256"]
 
     def verify(self, token: str) -> Principal:
+        if _claimed_issuer(token) == self.internal_issuer:
+            return self.verify_with_key(
+                token, self._secret, algorithms=["HS256"], issuer=self.internal_issuer
+            )
         try:
             key: Any = (
                 self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._secret
             )
+        except jwt.PyJWTError as error:
+            raise _unauthorized(f"Invalid token: {error}") from error
+        return self.verify_with_key(token, key)
+
+    def verify_with_key(
+        self,
+        token: str,
+        key: Any,
+        *,
+        algorithms: list[str] | None = None,
+        issuer: str | None = None,
+    ) -> Principal:
+        """Checks the signature with `key`, then the claims (for callers that find keys)."""
+        try:
             claims = jwt.decode(
                 token,
                 key,
-                algorithms=self.algorithms,
+                algorithms=algorithms or self.algorithms,
                 audience=self.audience,
-                issuer=self.issuer,
+                issuer=issuer or self.issuer,
                 options={"require": ["exp", "iss", "aud", "sub"]},
                 leeway=30,
             )
         except jwt.PyJWTError as error:
             raise _unauthorized(f"Invalid token: {error}") from error
-        roles = claims.get("roles") or claims.get("realm_access", {}).get("roles") or []
+        realm_access = claims.get("realm_access")
+        roles = (
+            claims.get("roles")
+            or (realm_access.get("roles") if isinstance(realm_access, dict) else None)
+            or []
+        )
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise _unauthorized("Invalid token: roles must be a list of strings")
         return Principal(
@@ -75,6 +109,14 @@ class TokenVerifier:
             department=claims.get("department"),
             email=claims.get("email"),
         )
+
+
+def _claimed_issuer(token: str) -> object:
+    """The `iss` a token claims, before any check: it only picks which key must verify it."""
+    try:
+        return jwt.decode(token, options={"verify_signature": False}).get("iss")
+    except jwt.PyJWTError:
+        return None
 
 
 def issue_token(

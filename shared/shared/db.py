@@ -3,7 +3,7 @@
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from alembic import command, context
 from alembic.config import Config
@@ -15,6 +15,11 @@ from sqlmodel import Session, SQLModel
 
 # Any fixed number: serialises concurrent migrations of replicas sharing one PostgreSQL database.
 _MIGRATION_LOCK_KEY = 7_410_001
+POOL_SIZE = 20
+# Requests holding a session at once: fewer than the pool, so the relay and the consumer always
+# find a connection, and fewer than the worker threads, so a request holding a connection always
+# finds a thread to commit it (otherwise a burst deadlocks the process).
+REQUEST_CONCURRENCY = POOL_SIZE - 4
 
 
 class SharedBase(SQLModel, registry=registry()):
@@ -32,10 +37,15 @@ def database_url(raw: str) -> URL:
 def create_db_engine(raw_url: str) -> Engine:
     url = database_url(raw_url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        return create_engine(url, pool_size=POOL_SIZE, max_overflow=10, pool_pre_ping=True)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(
+        url,
+        pool_size=POOL_SIZE,
+        max_overflow=10,
+        connect_args={"check_same_thread": False, "timeout": 30},
+    )
 
     @event.listens_for(engine, "connect")
     def _sqlite_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -78,9 +88,12 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session that commits once when the block ends, or rolls back on error."""
-        with self._writer() as session:
+    def transaction(self, write: bool = True) -> Iterator[Session]:
+        """A session that commits once when the block ends, or rolls back on error.
+
+        On SQLite a writing transaction takes the write lock up front; a reading one does not.
+        """
+        with (self._writer if write else self.sessions)() as session:
             try:
                 yield session
                 session.commit()
@@ -108,15 +121,25 @@ class Database:
         self.engine.dispose()
 
 
-def run_migrations_env(metadata: MetaData) -> None:
-    """The body of a service's Alembic `env.py`: migrate its tables and the shared ones."""
+def run_migrations_env(
+    metadata: MetaData | list[MetaData], shared_tables: set[str] | None = None
+) -> None:
+    """The body of a service's Alembic `env.py`: migrate its tables and the shared ones
+    (all of them, or only `shared_tables`)."""
     from shared import consumer, outbox  # noqa: F401  (their tables join SharedBase.metadata)
 
     config = context.config
-    target = [metadata, SharedBase.metadata]
+    target = [*(metadata if isinstance(metadata, list) else [metadata]), SharedBase.metadata]
+    shared = set(SharedBase.metadata.tables)
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+        return shared_tables is None or table not in shared or table in shared_tables
+
+    options = {"target_metadata": target, "render_as_batch": True, "include_object": include}
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=target, render_as_batch=True)
+        context.configure(connection=connection, **options)
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -124,15 +147,19 @@ def run_migrations_env(metadata: MetaData) -> None:
     url = config.get_main_option("sqlalchemy.url") or "sqlite:///data/alembic.db"
     engine = create_db_engine(url)
     with engine.begin() as connection:
-        context.configure(connection=connection, target_metadata=target, render_as_batch=True)
+        context.configure(connection=connection, **options)
         with context.begin_transaction():
             context.run_migrations()
 
 
 def _request_session(request: Request) -> Iterator[Session]:
-    with request.app.state.database.transaction() as session:
+    write = request.method not in ("GET", "HEAD", "OPTIONS")
+    with request.app.state.database.transaction(write=write) as session:
         yield session
 
 
 # scope="function": the commit happens before the response is sent, so a 2xx means committed.
-SessionDep = Annotated[Session, Depends(_request_session, scope="function")]
+SessionDep = Annotated[
+    Session,
+    Depends(_request_session, scope="function", max_concurrency=REQUEST_CONCURRENCY),
+]

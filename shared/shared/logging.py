@@ -31,7 +31,10 @@ def configure_logging(settings: PlatformSettings) -> None:
     root.handlers = [h for h in root.handlers if h.get_name() != "agora"] + [handler]
     root.setLevel(settings.log_level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers = []
-        logging.getLogger(name).propagate = True
+        logger = logging.getLogger(name)
+        if name == "uvicorn.access" and not logger.propagate and not logger.handlers:
+            continue  # turned off with --no-access-log
+        logger.handlers = []
+        logger.propagate = True
     # aiokafka logs every failed connection attempt; the relay and consumer report them once.
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))

@@ -30,6 +30,10 @@ class PlatformSettings(BaseSettings):
     jwt_issuer: str = "agora"
     jwt_audience: str = "agora"
     oidc_jwks_url: str | None = None
+    # An unknown key id refetches the provider's keys (a rotation), at most this often.
+    oidc_jwks_refetch_seconds: float = 5.0
+    # The gateway's short-lived tokens for system clients (API keys), signed with JWT_SECRET.
+    jwt_internal_issuer: str = "agora-gateway"
     max_body_bytes: int = 1_048_576
     log_level: str = "INFO"
     log_json: bool = True

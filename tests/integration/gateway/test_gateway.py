@@ -4,63 +4,23 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
-import httpx
+import jwt
 import pytest
 from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
+from gateway.api_keys import new_key
 from gateway.main import create_app as create_gateway
-from gateway.settings import Settings as GatewaySettings
-from people.main import create_app as create_people
-from people.settings import Settings as PeopleSettings
+from shared.auth import TokenVerifier
 from shared.outbox import OutboxMessage
-from tests.support.apps import eventually, running, service_settings, serving
-from tests.support.broker import free_port
+from tests.integration.gateway.conftest import gateway_settings
+from tests.support.apps import bearer, running, serving
 
 pytestmark = pytest.mark.integration
-
-
-@dataclass
-class Gateway:
-    client: httpx.AsyncClient
-    people_app: object
-
-    async def sign_in(
-        self, email: str = "cco@example.com", password: str = "demo"
-    ) -> dict[str, str]:
-        response = await self.client.post(
-            "/auth/token", json={"email": email, "password": password}
-        )
-        assert response.status_code == 200, response.text
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
-def gateway_settings(**routes: str) -> GatewaySettings:
-    unreachable = f"http://127.0.0.1:{free_port()}"
-    urls = {
-        f"{name}_url": routes.get(name, unreachable)
-        for name in ("people", "communities", "listening", "collaboration", "strategy")
-    }
-    return GatewaySettings(log_json=False, upstream_timeout_seconds=1.0, **urls)
-
-
-@pytest.fixture
-async def gateway(databases, shared_broker) -> AsyncIterator[Gateway]:
-    people_app = create_people(
-        service_settings(PeopleSettings, databases, shared_broker, seed_demo=True)
-    )
-    async with (
-        serving(people_app) as people_url,
-        running(create_gateway(gateway_settings(people=people_url))) as client,
-    ):
-
-        async def seeded() -> None:
-            credentials = {"email": "cco@example.com", "password": "demo"}
-            assert (await client.post("/auth/token", json=credentials)).status_code == 200
-
-        await eventually(seeded)
-        yield Gateway(client, people_app)
 
 
 async def test_a_seeded_person_signs_in_and_gets_their_roles(gateway):
@@ -144,8 +104,9 @@ async def test_an_unknown_service_is_404(gateway):
 
 
 async def test_a_service_that_is_down_is_502():
-    async with running(create_gateway(gateway_settings())) as client:
-        response = await client.get("/api/strategy/v1/overview")
+    settings = gateway_settings()
+    async with running(create_gateway(settings)) as client:
+        response = await client.get("/api/strategy/v1/overview", headers=bearer(settings, "cco"))
 
     assert response.status_code == 502
     assert response.json()["type"].endswith("upstream-unavailable")
@@ -163,11 +124,64 @@ async def silent_server() -> AsyncIterator[str]:
 
 
 async def test_a_service_that_is_too_slow_is_504():
-    async with (
-        silent_server() as url,
-        running(create_gateway(gateway_settings(strategy=url))) as client,
-    ):
-        response = await client.get("/api/strategy/v1/overview")
+    async with silent_server() as url:
+        settings = gateway_settings({"strategy": url})
+        async with running(create_gateway(settings)) as client:
+            response = await client.get(
+                "/api/strategy/v1/overview", headers=bearer(settings, "cco")
+            )
 
     assert response.status_code == 504
     assert response.json()["type"].endswith("upstream-timeout")
+
+
+@asynccontextmanager
+async def echoing_service() -> AsyncIterator[str]:
+    """A service that answers with the headers it received: what the gateway passes on."""
+
+    async def echo(request: Request) -> JSONResponse:
+        return JSONResponse({name: value for name, value in request.headers.items()})
+
+    async with serving(Starlette(routes=[Route("/v1/echo", echo)])) as url:
+        yield url
+
+
+async def test_the_service_gets_trace_context_and_request_id_but_no_forged_origin():
+    async with echoing_service() as url:
+        settings = gateway_settings({"communities": url})
+        headers = {
+            **bearer(settings, "employee"),
+            "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "tracestate": "agora=1",
+            "X-Request-ID": "trace-me",
+            "X-Forwarded-For": "6.6.6.6",
+            "X-Real-IP": "6.6.6.6",
+            "Forwarded": "for=6.6.6.6",
+        }
+        async with running(create_gateway(settings)) as client:
+            response = await client.get("/api/communities/v1/echo", headers=headers)
+
+    received = response.json()
+    assert received["traceparent"] == headers["traceparent"]
+    assert received["tracestate"] == "agora=1"
+    assert received["x-request-id"] == "trace-me"
+    assert received["authorization"] == headers["Authorization"]
+    assert received["x-forwarded-for"] == "127.0.0.1"
+    assert "x-real-ip" not in received and "forwarded" not in received
+
+
+async def test_a_system_client_is_passed_on_with_a_short_lived_token_not_its_key():
+    key, entry = new_key("crm-sync")
+    async with echoing_service() as url:
+        settings = gateway_settings({"communities": url}, api_keys=[entry])
+        async with running(create_gateway(settings)) as client:
+            response = await client.get("/api/communities/v1/echo", headers={"X-API-Key": key})
+
+    received = response.json()
+    assert "x-api-key" not in received
+    token = received["authorization"].removeprefix("Bearer ")
+    principal = TokenVerifier(settings).verify(token)
+    assert principal.subject == "crm-sync" and principal.roles == {"system"}
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["iss"] == settings.jwt_internal_issuer
+    assert claims["exp"] - claims["iat"] <= 60
