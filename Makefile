@@ -8,7 +8,7 @@ export UV_PROJECT_ENVIRONMENT := .venv
 
 GATEWAY_PORT ?= 8000
 # With KAFKA_BOOTSTRAP_SERVERS set, the local broker is not started.
-PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),people strategy gateway,)
+PROCESSES := $(if $(KAFKA_BOOTSTRAP_SERVERS),people communities listening collaboration strategy gateway,)
 
 .PHONY: install run test test-unit test-integration lint clean web
 

@@ -37,8 +37,12 @@ class Settings(PlatformSettings, env_prefix="GATEWAY_"):
     # "memory://" counts in this process; "async+redis://host" shares counts between replicas.
     rate_limit_storage: str = "memory://"
 
-    # Paths that take larger bodies than `max_body_bytes` (the HR import), with their limits.
-    body_limits: dict[str, int] = {"/api/people/v1/people/import": 2_097_152}
+    # Paths that take larger bodies than `max_body_bytes` (the HR import, batches of up to 1000
+    # mentions), with their limits.
+    body_limits: dict[str, int] = {
+        "/api/people/v1/people/import": 2_097_152,
+        "/api/listening/v1/mentions": 16_777_216,
+    }
 
     # The dashboard's build (`npm run build` in gateway/web), relative to the working directory.
     web_dir: str = "gateway/web/dist"

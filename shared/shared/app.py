@@ -11,7 +11,7 @@ from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from shared.auth import TokenVerifier
 from shared.consumer import EventConsumer, Handler
@@ -27,6 +27,7 @@ from shared.http import (
 from shared.logging import configure_logging
 from shared.metrics import Metrics, MetricsMiddleware, metrics_router
 from shared.outbox import OutboxRelay
+from shared.projection import ProjectionDatabase
 from shared.settings import ServiceSettings
 from shared.worker import BackgroundWorker, PeriodicJob
 
@@ -55,6 +56,15 @@ class Periodic:
 
 
 @dataclass(frozen=True)
+class Projection:
+    """The subscription writes to a projection that can be rebuilt (see shared.projection):
+    its own migrations, and the service's table that points at the serving slot."""
+
+    migrations: str
+    pointer: type[SQLModel]
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     """What makes one service: its routes, events, migrations, consumers and demo data."""
 
@@ -64,6 +74,7 @@ class ServiceSpec:
     events: EventRegistry
     migrations: str
     subscription: Subscription | None = None
+    projection: Projection | None = None
     # Adds the demo data; returns False while what it needs has not arrived (people, say).
     seed: Callable[[Session], bool] | None = None
     periodic: list[Periodic] = field(default_factory=list)
@@ -81,12 +92,20 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
         await asyncio.to_thread(database.migrate, spec.migrations)
         relay = OutboxRelay(database, settings, metrics)
         app.state.database, app.state.relay, app.state.consumer = database, relay, None
+        app.state.projection = app.state.rebuild = None
         workers: list[tuple[BackgroundWorker, asyncio.Task[None]]] = [
             (relay, asyncio.create_task(relay.run(), name="outbox-relay"))
         ]
+        target: Database | ProjectionDatabase = database
+        if spec.projection is not None:
+            target = ProjectionDatabase(
+                database, settings.database_url, spec.projection.migrations, spec.projection.pointer
+            )
+            await asyncio.to_thread(target.open)
+            app.state.projection = target
         if spec.subscription is not None:
             consumer = EventConsumer(
-                database=database,
+                database=target,
                 settings=settings,
                 metrics=metrics,
                 group_id=spec.subscription.group_id,
@@ -95,6 +114,9 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
             )
             app.state.consumer = consumer
             workers.append((consumer, asyncio.create_task(consumer.run(), name="event-consumer")))
+            if isinstance(target, ProjectionDatabase):
+                follower = PeriodicJob("projection-pointer", 1.0, _follow(target, consumer))
+                workers.append((follower, asyncio.create_task(follower.run(), name="pointer")))
         for periodic in spec.periodic:
             job = PeriodicJob(
                 periodic.name,
@@ -113,15 +135,17 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
                 seeding.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await seeding
-            # Stop consuming first, then publish what requests left in the outbox.
-            for worker, task in reversed(workers):
+            if app.state.rebuild is not None:
+                workers.append(app.state.rebuild)
+            # Stop every background loop, then publish what requests left in the outbox.
+            for worker, _task in workers:
                 worker.stop()
-                done, _ = await asyncio.wait([task], timeout=10)
-                if not done:
-                    log.warning(
-                        "a background task did not stop in time", extra={"task": task.get_name()}
-                    )
-                    task.cancel()
+            _, late = await asyncio.wait([task for _, task in workers], timeout=10)
+            for task in late:
+                log.warning(
+                    "a background task did not stop in time", extra={"task": task.get_name()}
+                )
+                task.cancel()
             # Bounded: a broker that is already gone must not hold the process up.
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(3):
@@ -129,6 +153,8 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(1):
                     await relay.close()
+            if isinstance(target, ProjectionDatabase):
+                target.dispose()
             database.dispose()
 
     app = FastAPI(
@@ -153,6 +179,16 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     for router in (health_router, metrics_router, events_router, *spec.routers):
         app.include_router(router)
     return app
+
+
+def _follow(projection: ProjectionDatabase, consumer: EventConsumer) -> Callable[[], None]:
+    """Another replica may swap a rebuilt projection in: read on from its stored positions."""
+
+    def follow() -> None:
+        if projection.follow_pointer():
+            consumer.reposition()
+
+    return follow
 
 
 async def _seed_when_ready(database: Database, seed: Callable[[Session], bool]) -> None:

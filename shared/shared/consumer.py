@@ -1,6 +1,7 @@
 """Idempotent consumer: each event is applied once, with its id stored in the same transaction."""
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -27,7 +28,7 @@ from sqlmodel import Field, Session, select
 from shared import events
 from shared.db import Database, SharedBase
 from shared.events import MalformedEvent
-from shared.kafka import ensure_topics, make_admin, make_producer
+from shared.kafka import ensure_topics, make_admin, make_producer, partitions_of
 from shared.metrics import Metrics
 from shared.settings import ServiceSettings
 from shared.worker import BackgroundWorker, Stopped
@@ -101,7 +102,8 @@ def dlq_topic(topic: str) -> str:
 
 
 class EventConsumer(BackgroundWorker):
-    """Reads topics in a consumer group and applies events with their handlers.
+    """Reads topics in a consumer group (or, without a group, every partition from its stored
+    position: a replay) and applies events with their handlers.
 
     Per partition batch: decode and validate every message, apply the good ones in one
     transaction that also records their ids and the partition's next offset, send the bad
@@ -115,7 +117,7 @@ class EventConsumer(BackgroundWorker):
         database: Database,
         settings: ServiceSettings,
         metrics: Metrics,
-        group_id: str,
+        group_id: str | None,
         handlers: dict[str, Handler[Any]],
         topics: list[str],
     ) -> None:
@@ -142,14 +144,13 @@ class EventConsumer(BackgroundWorker):
                 if self._reposition:
                     self._reposition = False
                     await self._restore_positions(self._consumer.assignment())  # type: ignore[union-attr]
-                batch = await self._consumer.getmany(  # type: ignore[union-attr]
-                    timeout_ms=500, max_records=self.settings.consumer_batch_size
-                )
+                batch = await self._fetch()
                 for tp, messages in batch.items():
                     await self.retry(functools.partial(self._process, tp, messages), "event batch")
                 await self._record_lag()
                 if (
-                    time.monotonic() - self._last_offsets_check
+                    self.group_id is not None
+                    and time.monotonic() - self._last_offsets_check
                     > self.settings.relay_log_check_seconds
                 ):
                     self._last_offsets_check = time.monotonic()
@@ -159,9 +160,37 @@ class EventConsumer(BackgroundWorker):
         finally:
             await self._stop()
 
+    async def _fetch(self) -> dict[TopicPartition, list[ConsumerRecord]]:
+        """The next messages; empty when asked to stop (while a group forms, a fetch waits)."""
+        fetching = asyncio.ensure_future(
+            self._consumer.getmany(  # type: ignore[union-attr]
+                timeout_ms=500, max_records=self.settings.consumer_batch_size
+            )
+        )
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait([fetching, stopping], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not fetching.done():
+            fetching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fetching
+            return {}
+        return fetching.result()
+
     def reposition(self) -> None:
         """Read again from the positions stored in `database` (after it was replaced)."""
         self._reposition = True
+
+    async def caught_up(self) -> bool:
+        """Whether every assigned partition has been read to its end (as the broker reports it)."""
+        consumer = self._consumer
+        if consumer is None or not consumer.assignment():
+            return False
+        ends = await consumer.end_offsets(list(consumer.assignment()))
+        for tp, end in ends.items():
+            if await consumer.position(tp) < end:
+                return False
+        return True
 
     async def lag(self) -> list[PartitionLag]:
         """Lag of the partitions assigned to this instance."""
@@ -187,6 +216,11 @@ class EventConsumer(BackgroundWorker):
             await ensure_topics(
                 admin, self.settings, self.topics + [dlq_topic(t) for t in self.topics]
             )
+            partitions = [
+                TopicPartition(topic, partition)
+                for topic in self.topics
+                for partition in sorted(await partitions_of(admin, topic))
+            ]
         finally:
             await admin.close()
         consumer = AIOKafkaConsumer(
@@ -200,16 +234,21 @@ class EventConsumer(BackgroundWorker):
             heartbeat_interval_ms=self.settings.consumer_session_timeout_ms // 5,
             request_timeout_ms=40_000,
         )
-        dead_letters = make_producer(self.settings)
+        dead_letters = make_producer(self.settings) if self.group_id is not None else None
         try:
             await consumer.start()
-            consumer.subscribe(self.topics, listener=_RestorePositions(self))
-            await dead_letters.start()
+            if dead_letters is not None:
+                consumer.subscribe(self.topics, listener=_RestorePositions(self))
+                await dead_letters.start()
         except BaseException:
             await consumer.stop()
-            await dead_letters.stop()
+            if dead_letters is not None:
+                await dead_letters.stop()
             raise
         self._consumer, self._dead_letters = consumer, dead_letters
+        if self.group_id is None:
+            consumer.assign(partitions)
+            await self._restore_positions(set(partitions))
         self.connected = True
         log.info("consumer started", extra={"group": self.group_id, "topics": self.topics})
 
@@ -236,7 +275,7 @@ class EventConsumer(BackgroundWorker):
         stored = await asyncio.to_thread(self._stored_positions)
         for tp in partitions:
             position = stored.get((tp.topic, tp.partition))
-            committed = await consumer.committed(tp)
+            committed = await consumer.committed(tp) if self.group_id is not None else position
             if position is not None and committed is not None:
                 consumer.seek(tp, position)
             else:
@@ -282,7 +321,7 @@ class EventConsumer(BackgroundWorker):
                 await self._send_dead_letter(message, dead)
             # Only now past the failed events: a crash before this re-reads and re-sends them.
             await asyncio.to_thread(self._store_position, tp, next_offset)
-        if self._consumer is not None:
+        if self._consumer is not None and self.group_id is not None:
             try:
                 await self._consumer.commit({tp: next_offset})
                 self._committed[tp] = next_offset
@@ -394,14 +433,17 @@ class EventConsumer(BackgroundWorker):
             _save_position(session, tp, next_offset)
 
     async def _send_dead_letter(self, message: ConsumerRecord, dead: DeadLetter) -> None:
-        assert self._dead_letters is not None
+        if self._dead_letters is None:
+            # A replay: the live consumer sent this one to the dead-letter topic already.
+            log.info("bad message skipped in a replay", extra={"offset": message.offset})
+            return
         headers = list(message.headers or []) + [
             ("dlq-reason", dead.reason.encode()),
             ("dlq-error", str(dead)[:1000].encode()),
             ("dlq-topic", message.topic.encode()),
             ("dlq-partition", str(message.partition).encode()),
             ("dlq-offset", str(message.offset).encode()),
-            ("dlq-consumer-group", self.group_id.encode()),
+            ("dlq-consumer-group", (self.group_id or "").encode()),
         ]
         await self._dead_letters.send_and_wait(
             dlq_topic(message.topic), value=message.value, key=message.key, headers=headers
@@ -432,7 +474,10 @@ class _RestorePositions(ConsumerRebalanceListener):
         self.consumer = consumer
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        pass
+        # Another member reports their lag now; a stale series would be counted twice.
+        for tp in revoked:
+            with contextlib.suppress(KeyError):
+                self.consumer.metrics.consumer_lag.remove(tp.topic, str(tp.partition))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self.consumer._restore_positions(assigned)  # noqa: SLF001

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,14 @@ def install_problem_handlers(app: FastAPI) -> None:
         for name, value in (error.headers or {}).items():
             response.headers[name] = value
         return response
+
+    @app.exception_handler(DataError)
+    async def _data(_request: Request, error: DataError) -> JSONResponse:
+        # A value the database itself refuses (a NUL character in text, say).
+        log.info("data error", extra={"error": str(error.orig)})
+        return problem_response(
+            422, "Validation failed", "A value cannot be stored as given.", "validation-failed"
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_request: Request, error: IntegrityError) -> JSONResponse:

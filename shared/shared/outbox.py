@@ -151,12 +151,13 @@ class OutboxRelay(BackgroundWorker):
         await self._disconnect()
 
     async def _publish_batch(self, idle_check: bool = True) -> int:
+        # Every replica keeps a connection (its readiness says so); one of them publishes.
+        await self._connect()
         if not await asyncio.to_thread(self._is_leader):
             return 0
         rows = await asyncio.to_thread(self._unsent)
         if not rows and not idle_check:
             return 0
-        await self._connect()
         if (rows or self._log_check_due()) and await self._broker_lost_events():
             # Reconnect before publishing again: the topic may have been re-created with
             # another partition count than the producer's metadata remembers.
@@ -176,10 +177,17 @@ class OutboxRelay(BackgroundWorker):
         ]
         results = await asyncio.gather(*futures)
         await asyncio.to_thread(self._mark_published, rows, results)
+        self.metrics.relay_published.inc(len(rows))
+        went_back = False
         for row, result in zip(rows, results, strict=True):
             tp = TopicPartition(row.topic, result.partition)
+            went_back = went_back or result.offset <= self._published_up_to.get(tp, -1)
             self._published_up_to[tp] = max(self._published_up_to.get(tp, -1), result.offset)
-        self.metrics.relay_published.inc(len(rows))
+        if went_back:
+            # The broker lost its log between the check and this batch: everything again.
+            await self._republish_everything([])
+            await self._disconnect()
+            return 0
         return len(rows)
 
     async def _connect(self) -> None:
@@ -224,7 +232,8 @@ class OutboxRelay(BackgroundWorker):
         return True
 
     async def _broker_lost_events(self) -> bool:
-        """Whether the broker holds less than was published; if so, everything is unsent again."""
+        """Whether the broker lost what was published (a restarted in-memory broker); if so,
+        everything is unsent again."""
         if not self._published_up_to:
             return False
         assert self._offsets is not None and self._admin is not None
@@ -232,10 +241,16 @@ class OutboxRelay(BackgroundWorker):
         existing = await partitions_of(self._admin, self.settings.topic)
         lost = [tp for tp in self._published_up_to if tp.partition not in existing]
         kept = [tp for tp in self._published_up_to if tp.partition in existing]
+        # Only emptiness is trusted: Tansu reports the end of a partition as the first offset
+        # of its last record batch plus one, lower than the true end after a burst.
         end = await self._offsets.end_offsets(kept) if kept else {}
-        lost += [tp for tp in kept if end.get(tp, 0) <= self._published_up_to[tp]]
+        lost += [tp for tp in kept if end.get(tp, 0) == 0]
         if not lost:
             return False
+        await self._republish_everything(lost)
+        return True
+
+    async def _republish_everything(self, lost: list[TopicPartition]) -> None:
         self.metrics.relay_resets.inc()
         log.warning(
             "the broker lost published events; publishing the outbox again",
@@ -243,7 +258,6 @@ class OutboxRelay(BackgroundWorker):
         )
         await asyncio.to_thread(self._mark_all_unpublished)
         self._published_up_to = {}
-        return True
 
     def _is_leader(self) -> bool:
         """On PostgreSQL, only the replica holding the relay lock publishes, to keep the order."""

@@ -23,14 +23,14 @@ def service_settings(
     settings_class: type[S], databases: Databases, broker: Broker, **overrides: object
 ) -> S:
     """A service's settings on its own test database and the given broker."""
-    return settings_class(
-        database_url=databases.url(settings_class.service_name),
-        kafka_bootstrap_servers=broker.bootstrap,
-        log_json=False,
+    defaults: dict[str, object] = {
+        "database_url": databases.url(settings_class.service_name),
+        "kafka_bootstrap_servers": broker.bootstrap,
+        "log_json": False,
         # Apache Kafka's minimum: consumer groups form in about three seconds.
-        consumer_session_timeout_ms=6_000,
-        **overrides,
-    )
+        "consumer_session_timeout_ms": 6_000,
+    }
+    return settings_class(**(defaults | overrides))
 
 
 @asynccontextmanager

@@ -1,16 +1,42 @@
 """What the strategy service consumes, in one dict: event type -> payload model and projection.
 
 Payload models name only the fields this view reads (a tolerant reader): producers may add
-fields without breaking it.
+fields without breaking it. Every event carries the departments as they were when it happened,
+so the view never calls a service back.
 """
 
 import uuid
+from datetime import datetime
 
 from pydantic import BaseModel
+from sqlalchemy import delete
 from sqlmodel import Session
 
 from shared.consumer import Handler, ReceivedEvent
-from strategy.models import DepartmentView, PersonView
+from strategy.models import (
+    AlertView,
+    CommunityActivity,
+    CommunityView,
+    DepartmentView,
+    Evidence,
+    FaqAskView,
+    Interaction,
+    ManagerDeparture,
+    ManagerView,
+    MemberView,
+    MentionCorrection,
+    MentionView,
+    PersonView,
+    PracticeView,
+    QuestionView,
+    SkillView,
+)
+
+# The outside world (customers asking the FAQ) in the matrix, beside the departments.
+EXTERNAL = "external"
+
+
+# people.events
 
 
 class DepartmentCreated(BaseModel):
@@ -31,6 +57,17 @@ class PersonDeactivated(BaseModel):
     department_id: str
 
 
+class SkillDeclared(BaseModel):
+    person_id: uuid.UUID
+    skill: str
+    level: int
+
+
+class SkillRemoved(BaseModel):
+    person_id: uuid.UUID
+    skill: str
+
+
 def on_department_created(session: Session, event: ReceivedEvent[DepartmentCreated]) -> None:
     department = session.get(DepartmentView, event.data.id) or DepartmentView(id=event.data.id)
     department.name = event.data.name
@@ -48,11 +85,446 @@ def on_person_state(session: Session, event: ReceivedEvent[PersonState]) -> None
 
 
 def on_person_deactivated(session: Session, event: ReceivedEvent[PersonDeactivated]) -> None:
-    person = session.get(PersonView, event.data.id)
-    if person is None:
-        person = PersonView(id=event.data.id, name="", department_id=event.data.department_id)
+    person = session.get(PersonView, event.data.id) or PersonView(
+        id=event.data.id, name="", department_id=event.data.department_id
+    )
     person.active = False
     session.add(person)
+
+
+def on_skill_declared(session: Session, event: ReceivedEvent[SkillDeclared]) -> None:
+    skill = session.get(SkillView, (event.data.person_id, event.data.skill)) or SkillView(
+        person_id=event.data.person_id, skill=event.data.skill, level=event.data.level
+    )
+    skill.level = event.data.level
+    session.add(skill)
+
+
+def on_skill_removed(session: Session, event: ReceivedEvent[SkillRemoved]) -> None:
+    session.execute(
+        delete(SkillView).where(
+            SkillView.person_id == event.data.person_id, SkillView.skill == event.data.skill
+        )
+    )
+
+
+# communities.events
+
+
+class CommunityState(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: str
+    purpose: str = "other"
+    owner_department_id: str
+    topics: list[str] = []
+    archived: bool = False
+
+
+class CommunityArchived(BaseModel):
+    id: uuid.UUID
+
+
+class ManagerAppointed(BaseModel):
+    community_id: uuid.UUID
+    person_id: uuid.UUID
+    department_id: str | None = None
+
+
+class ManagerRemoved(BaseModel):
+    community_id: uuid.UUID
+    person_id: uuid.UUID
+    reason: str = "removed"
+
+
+class MemberJoined(BaseModel):
+    community_id: uuid.UUID
+    member_id: uuid.UUID
+    person_id: uuid.UUID | None = None
+    external_handle: str | None = None
+    department_id: str | None = None
+    owner_department_id: str
+    joined_at: datetime
+
+
+class MemberLeft(BaseModel):
+    community_id: uuid.UUID
+    member_id: uuid.UUID
+
+
+def on_community_state(session: Session, event: ReceivedEvent[CommunityState]) -> None:
+    community = session.get(CommunityView, event.data.id) or CommunityView(
+        id=event.data.id, name="", kind="", purpose="", owner_department_id=""
+    )
+    for field, value in event.data.model_dump().items():
+        setattr(community, field, value)
+    session.add(community)
+
+
+def on_community_archived(session: Session, event: ReceivedEvent[CommunityArchived]) -> None:
+    community = session.get(CommunityView, event.data.id)
+    if community is not None:
+        community.archived = True
+        session.add(community)
+
+
+def on_manager_appointed(session: Session, event: ReceivedEvent[ManagerAppointed]) -> None:
+    data = event.data
+    session.merge(
+        ManagerView(
+            community_id=data.community_id,
+            person_id=data.person_id,
+            department_id=data.department_id,
+        )
+    )
+    session.execute(
+        delete(ManagerDeparture).where(
+            ManagerDeparture.community_id == data.community_id,
+            ManagerDeparture.person_id == data.person_id,
+        )
+    )
+
+
+def on_manager_removed(session: Session, event: ReceivedEvent[ManagerRemoved]) -> None:
+    data = event.data
+    session.execute(
+        delete(ManagerView).where(
+            ManagerView.community_id == data.community_id, ManagerView.person_id == data.person_id
+        )
+    )
+    if data.reason == "left_company":
+        session.merge(
+            ManagerDeparture(
+                community_id=data.community_id, person_id=data.person_id, left_at=event.time
+            )
+        )
+
+
+def on_member_joined(session: Session, event: ReceivedEvent[MemberJoined]) -> None:
+    data = event.data
+    session.merge(
+        MemberView(
+            community_id=data.community_id,
+            member_id=data.member_id,
+            person_id=data.person_id,
+            department_id=data.department_id,
+            external_handle=data.external_handle,
+            joined_at=data.joined_at,
+        )
+    )
+    if data.person_id is not None:
+        _active(session, data.community_id, data.person_id, data.joined_at)
+    if data.department_id is not None:
+        # A member from B in a community owned by A: B's people bring their help to A.
+        _interaction(
+            session,
+            event,
+            "membership",
+            data.joined_at,
+            data.department_id,
+            data.owner_department_id,
+        )
+
+
+def on_member_left(session: Session, event: ReceivedEvent[MemberLeft]) -> None:
+    session.execute(
+        delete(MemberView).where(
+            MemberView.community_id == event.data.community_id,
+            MemberView.member_id == event.data.member_id,
+        )
+    )
+
+
+# collaboration.events
+
+
+class QuestionAsked(BaseModel):
+    id: uuid.UUID
+    title: str = ""
+    tags: list[str] = []
+    community_id: uuid.UUID | None = None
+    author_id: uuid.UUID | None = None
+    author_department_id: str | None = None
+    asked_at: datetime
+
+
+class AnswerPosted(BaseModel):
+    id: uuid.UUID
+    question_id: uuid.UUID
+    author_id: uuid.UUID
+    author_department_id: str
+    question_author_department_id: str | None = None
+    tags: list[str] = []
+    community_id: uuid.UUID | None = None
+    question_asked_at: datetime
+    posted_at: datetime
+
+
+class AnswerAccepted(BaseModel):
+    answer_id: uuid.UUID
+    author_id: uuid.UUID
+    question_author_department_id: str | None = None
+    tags: list[str] = []
+    accepted_at: datetime
+
+
+class AnswerUnaccepted(BaseModel):
+    answer_id: uuid.UUID
+
+
+class QuestionEscalated(BaseModel):
+    question_id: uuid.UUID
+    title: str = ""
+    tags: list[str] = []
+    community_id: uuid.UUID | None = None
+    author_department_id: str | None = None
+    asked_at: datetime
+    escalated_at: datetime
+
+
+class PracticeShared(BaseModel):
+    id: uuid.UUID
+    tags: list[str] = []
+    department_id: str
+    author_id: uuid.UUID
+
+
+class PracticeAdopted(BaseModel):
+    practice_id: uuid.UUID
+    adopting_department_id: str
+    origin_department_id: str
+    tags: list[str] = []
+    adopted_at: datetime
+
+
+class IdeaProposed(BaseModel):
+    id: uuid.UUID
+    community_id: uuid.UUID | None = None
+    author_id: uuid.UUID
+    proposed_at: datetime | None = None
+
+
+def on_question_asked(session: Session, event: ReceivedEvent[QuestionAsked]) -> None:
+    data = event.data
+    question = session.get(QuestionView, data.id) or QuestionView(
+        id=data.id, asked_at=data.asked_at
+    )
+    question.title, question.tags, question.community_id = data.title, data.tags, data.community_id
+    question.author_id, question.author_department_id = data.author_id, data.author_department_id
+    question.asked_at = data.asked_at
+    session.add(question)
+    if data.community_id is not None and data.author_id is not None:
+        _active(session, data.community_id, data.author_id, data.asked_at)
+
+
+def on_answer_posted(session: Session, event: ReceivedEvent[AnswerPosted]) -> None:
+    data = event.data
+    question = session.get(QuestionView, data.question_id) or QuestionView(
+        id=data.question_id,
+        tags=data.tags,
+        community_id=data.community_id,
+        author_department_id=data.question_author_department_id,
+        asked_at=data.question_asked_at,
+    )
+    question.answers += 1
+    if question.first_answer_at is None or data.posted_at < question.first_answer_at:
+        question.first_answer_at = data.posted_at
+    session.add(question)
+    if data.community_id is not None:
+        _active(session, data.community_id, data.author_id, data.posted_at)
+    if data.question_author_department_id is not None:
+        _interaction(
+            session,
+            event,
+            "answer",
+            data.posted_at,
+            data.author_department_id,
+            data.question_author_department_id,
+        )
+    _evidence(
+        session,
+        data.id,
+        "answer",
+        data.tags,
+        data.author_id,
+        data.question_author_department_id,
+        data.posted_at,
+    )
+
+
+def on_answer_accepted(session: Session, event: ReceivedEvent[AnswerAccepted]) -> None:
+    data = event.data
+    _evidence(
+        session,
+        data.answer_id,
+        "accepted_answer",
+        data.tags,
+        data.author_id,
+        data.question_author_department_id,
+        data.accepted_at,
+    )
+
+
+def on_answer_unaccepted(session: Session, event: ReceivedEvent[AnswerUnaccepted]) -> None:
+    session.execute(
+        delete(Evidence).where(
+            Evidence.source_id == event.data.answer_id, Evidence.kind == "accepted_answer"
+        )
+    )
+
+
+def on_question_escalated(session: Session, event: ReceivedEvent[QuestionEscalated]) -> None:
+    data = event.data
+    question = session.get(QuestionView, data.question_id) or QuestionView(
+        id=data.question_id,
+        title=data.title,
+        tags=data.tags,
+        community_id=data.community_id,
+        author_department_id=data.author_department_id,
+        asked_at=data.asked_at,
+    )
+    question.escalated_at = data.escalated_at
+    session.add(question)
+
+
+def on_practice_shared(session: Session, event: ReceivedEvent[PracticeShared]) -> None:
+    data = event.data
+    session.merge(
+        PracticeView(
+            id=data.id, department_id=data.department_id, author_id=data.author_id, tags=data.tags
+        )
+    )
+
+
+def on_practice_adopted(session: Session, event: ReceivedEvent[PracticeAdopted]) -> None:
+    data = event.data
+    _interaction(
+        session,
+        event,
+        "adoption",
+        data.adopted_at,
+        data.origin_department_id,
+        data.adopting_department_id,
+    )
+    practice = session.get(PracticeView, data.practice_id)
+    if practice is not None:
+        # The adoption is evidence of the author's expertise, on each of the practice's tags.
+        _evidence(
+            session,
+            event.id,
+            "practice_adopted",
+            data.tags or practice.tags,
+            practice.author_id,
+            data.adopting_department_id,
+            data.adopted_at,
+        )
+
+
+def on_idea_proposed(session: Session, event: ReceivedEvent[IdeaProposed]) -> None:
+    data = event.data
+    if data.community_id is not None:
+        _active(session, data.community_id, data.author_id, data.proposed_at or event.time)
+
+
+# listening.events
+
+
+class MentionIngested(BaseModel):
+    id: uuid.UUID
+    community_id: uuid.UUID | None = None
+    sentiment_score: float
+    sentiment_label: str
+    department_id: str | None = None
+    published_at: datetime
+
+
+class MentionRelabelled(BaseModel):
+    id: uuid.UUID
+    model_label: str
+    human_label: str
+
+
+class AlertRaised(BaseModel):
+    id: uuid.UUID
+    department_id: str | None = None
+
+
+class AlertAcknowledged(BaseModel):
+    id: uuid.UUID
+
+
+class FaqAsked(BaseModel):
+    ask_id: uuid.UUID
+    answered: bool
+    department_id: str | None = None
+    asked_at: datetime
+
+
+class FaqUnanswered(BaseModel):
+    ask_id: uuid.UUID
+    department_id: str
+    asked_at: datetime
+
+
+class FaqFeedback(BaseModel):
+    ask_id: uuid.UUID
+    helpful: bool
+
+
+def on_mention_ingested(session: Session, event: ReceivedEvent[MentionIngested]) -> None:
+    data = event.data
+    session.merge(
+        MentionView(
+            id=data.id,
+            published_at=data.published_at,
+            department_id=data.department_id,
+            community_id=data.community_id,
+            score=data.sentiment_score,
+            label=data.sentiment_label,
+        )
+    )
+
+
+def on_mention_relabelled(session: Session, event: ReceivedEvent[MentionRelabelled]) -> None:
+    session.merge(MentionCorrection(id=event.data.id, label=event.data.human_label))
+
+
+def on_alert_raised(session: Session, event: ReceivedEvent[AlertRaised]) -> None:
+    session.merge(
+        AlertView(id=event.data.id, department_id=event.data.department_id, raised_at=event.time)
+    )
+
+
+def on_alert_acknowledged(session: Session, event: ReceivedEvent[AlertAcknowledged]) -> None:
+    alert = session.get(AlertView, event.data.id)
+    if alert is not None:
+        alert.acknowledged_at = event.time
+        session.add(alert)
+
+
+def on_faq_asked(session: Session, event: ReceivedEvent[FaqAsked]) -> None:
+    data = event.data
+    ask = session.get(FaqAskView, data.ask_id) or FaqAskView(
+        ask_id=data.ask_id, answered=data.answered, asked_at=data.asked_at
+    )
+    ask.answered, ask.department_id, ask.asked_at = data.answered, data.department_id, data.asked_at
+    session.add(ask)
+
+
+def on_faq_unanswered(session: Session, event: ReceivedEvent[FaqUnanswered]) -> None:
+    data = event.data
+    # The customers asked, the department it was escalated to answers them.
+    _interaction(session, event, "faq_escalation", data.asked_at, data.department_id, EXTERNAL)
+
+
+def on_faq_feedback(session: Session, event: ReceivedEvent[FaqFeedback]) -> None:
+    ask = session.get(FaqAskView, event.data.ask_id)
+    if ask is not None:
+        ask.helpful = event.data.helpful
+        session.add(ask)
+
+
+# Helpers
 
 
 def _known_department(session: Session, department_id: str) -> None:
@@ -61,9 +533,79 @@ def _known_department(session: Session, department_id: str) -> None:
         session.flush()
 
 
+def _active(session: Session, community_id: uuid.UUID, person_id: uuid.UUID, at: datetime) -> None:
+    activity = session.get(CommunityActivity, (community_id, person_id))
+    if activity is None:
+        activity = CommunityActivity(
+            community_id=community_id, person_id=person_id, last_active_at=at
+        )
+    activity.last_active_at = max(activity.last_active_at, at)
+    session.add(activity)
+
+
+def _interaction(
+    session: Session, event: ReceivedEvent, kind: str, at: datetime, helper: str, helped: str
+) -> None:
+    session.merge(
+        Interaction(
+            event_id=event.id,
+            kind=kind,
+            occurred_at=at,
+            helper_department_id=helper,
+            helped_department_id=helped,
+        )
+    )
+
+
+def _evidence(
+    session: Session,
+    source_id: uuid.UUID,
+    kind: str,
+    topics: list[str],
+    person_id: uuid.UUID,
+    helped_department_id: str | None,
+    at: datetime,
+) -> None:
+    for topic in set(topics):
+        session.merge(
+            Evidence(
+                source_id=source_id,
+                kind=kind,
+                topic=topic,
+                person_id=person_id,
+                helped_department_id=helped_department_id,
+                occurred_at=at,
+            )
+        )
+
+
 HANDLERS: dict[str, Handler] = {
     "people.department.created.v1": Handler(DepartmentCreated, on_department_created),
     "people.person.registered.v1": Handler(PersonState, on_person_state),
     "people.person.updated.v1": Handler(PersonState, on_person_state),
     "people.person.deactivated.v1": Handler(PersonDeactivated, on_person_deactivated),
+    "people.person.skill_declared.v1": Handler(SkillDeclared, on_skill_declared),
+    "people.person.skill_removed.v1": Handler(SkillRemoved, on_skill_removed),
+    "communities.community.created.v1": Handler(CommunityState, on_community_state),
+    "communities.community.updated.v1": Handler(CommunityState, on_community_state),
+    "communities.community.archived.v1": Handler(CommunityArchived, on_community_archived),
+    "communities.manager.appointed.v1": Handler(ManagerAppointed, on_manager_appointed),
+    "communities.manager.removed.v1": Handler(ManagerRemoved, on_manager_removed),
+    "communities.member.joined.v1": Handler(MemberJoined, on_member_joined),
+    "communities.member.left.v1": Handler(MemberLeft, on_member_left),
+    "collaboration.question.asked.v1": Handler(QuestionAsked, on_question_asked),
+    "collaboration.answer.posted.v1": Handler(AnswerPosted, on_answer_posted),
+    "collaboration.answer.accepted.v1": Handler(AnswerAccepted, on_answer_accepted),
+    "collaboration.answer.unaccepted.v1": Handler(AnswerUnaccepted, on_answer_unaccepted),
+    "collaboration.question.escalated.v1": Handler(QuestionEscalated, on_question_escalated),
+    "collaboration.practice.shared.v1": Handler(PracticeShared, on_practice_shared),
+    "collaboration.practice.adopted.v1": Handler(PracticeAdopted, on_practice_adopted),
+    "collaboration.idea.proposed.v1": Handler(IdeaProposed, on_idea_proposed),
+    "listening.mention.ingested.v1": Handler(MentionIngested, on_mention_ingested),
+    "listening.mention.relabelled.v1": Handler(MentionRelabelled, on_mention_relabelled),
+    "listening.alert.raised.v1": Handler(AlertRaised, on_alert_raised),
+    "listening.alert.acknowledged.v1": Handler(AlertAcknowledged, on_alert_acknowledged),
+    "listening.faq.asked.v1": Handler(FaqAsked, on_faq_asked),
+    "listening.faq.unanswered.v1": Handler(FaqUnanswered, on_faq_unanswered),
+    "listening.faq.feedback.v1": Handler(FaqFeedback, on_faq_feedback),
 }

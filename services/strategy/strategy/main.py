@@ -2,8 +2,9 @@
 
 from fastapi import FastAPI
 
-from shared.app import ServiceSpec, Subscription, create_service_app
+from shared.app import Projection, ServiceSpec, Subscription, create_service_app
 from strategy import events, handlers, routes
+from strategy.models import ProjectionSlot
 from strategy.settings import Settings
 
 
@@ -18,5 +19,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             events=events.REGISTRY,
             migrations="strategy:migrations",
             subscription=Subscription(group_id="strategy", handlers=handlers.HANDLERS),
+            projection=Projection(migrations="strategy:view_migrations", pointer=ProjectionSlot),
         ),
     )

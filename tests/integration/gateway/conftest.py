@@ -11,7 +11,7 @@ from gateway.main import create_app as create_gateway
 from gateway.settings import Settings as GatewaySettings
 from people.main import create_app as create_people
 from people.settings import Settings as PeopleSettings
-from tests.support.apps import eventually, running, service_settings, serving
+from tests.support.apps import bearer, eventually, running, service_settings, serving
 from tests.support.broker import free_port
 
 SERVICES = ("people", "communities", "listening", "collaboration", "strategy")
@@ -71,7 +71,16 @@ def seeded_people(databases, shared_broker) -> Any:
 
 @pytest.fixture
 async def people_url(seeded_people) -> AsyncIterator[str]:
-    async with serving(seeded_people) as url:
+    """The people service, once its demo people are seeded (asked directly, not through a
+    gateway, so no test spends its sign-in budget waiting)."""
+    async with serving(seeded_people) as url, httpx.AsyncClient(base_url=url) as client:
+        headers = bearer(seeded_people.state.settings, "system")
+
+        async def seeded() -> None:
+            response = await client.get("/v1/people?email=cco@example.com", headers=headers)
+            assert response.status_code == 200 and response.json()["items"]
+
+        await eventually(seeded)
         yield url
 
 

@@ -8,12 +8,13 @@ import pytest
 from shared.consumer import ReceivedEvent
 from shared.db import Database
 from strategy import handlers, service
+from strategy.settings import Settings
 
 
 @pytest.fixture
 def database(databases) -> Database:
     database = Database(databases.url("strategy"))
-    database.migrate("strategy:migrations")
+    database.migrate("strategy:view_migrations")
     yield database
     database.dispose()
 
@@ -32,8 +33,12 @@ def apply(database: Database, event_type: str, **payload) -> None:
 
 def headcounts(database: Database) -> dict[str, tuple[str, int]]:
     with database.transaction() as session:
-        overview = service.overview(session, department_id=None)
-    return {d.id: (d.name, d.headcount) for d in overview.departments}
+        summaries = service.departments(session, window=window(), department_id=None)
+    return {d.id: (d.name, d.headcount) for d in summaries}
+
+
+def window() -> service.Window:
+    return service.Window.of(Settings(), None, None)
 
 
 def test_a_person_counted_before_their_department_is_known(database):
@@ -63,6 +68,8 @@ def test_one_department_slice_and_an_unknown_one(database):
     apply(database, "people.department.created.v1", id="rd", name="R&D")
 
     with database.transaction() as session:
-        assert [d.id for d in service.overview(session, department_id="rd").departments] == ["rd"]
+        assert [
+            d.id for d in service.departments(session, window=window(), department_id="rd")
+        ] == ["rd"]
         with pytest.raises(Exception, match="not in the view"):
-            service.overview(session, department_id="nowhere")
+            service.departments(session, window=window(), department_id="nowhere")

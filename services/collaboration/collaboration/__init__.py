@@ -1,0 +1,1 @@
+"""The collaboration service: questions and answers across departments, practices, ideas."""

@@ -1,0 +1,1 @@
+"""Agora's communities service: the registry of every community, internal and external."""
