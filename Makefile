@@ -38,8 +38,9 @@ run: install web
 	SEED_DEMO=$${SEED_DEMO:-1} CONSUMER_SESSION_TIMEOUT_MS=$${CONSUMER_SESSION_TIMEOUT_MS:-6000} \
 		GATEWAY_PORT=$(GATEWAY_PORT) $(UV) run --frozen honcho start -f Procfile $(PROCESSES)
 
+# Four pytest workers: most tests wait on a broker or a process, so two cores go further.
 test: install web
-	$(UV) run --frozen pytest
+	$(UV) run --frozen pytest -n 4 --dist loadgroup
 
 test-unit: install
 	$(UV) run --frozen pytest tests/unit

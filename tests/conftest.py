@@ -11,6 +11,14 @@ from tests.support.broker import Broker
 from tests.support.databases import Databases
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Tests that start the platform's processes run one after the other (on one xdist worker):
+    # two platforms at once would fight over two cores.
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("processes"))
+
+
 @pytest.fixture(scope="session")
 def shared_broker() -> Iterator[Broker]:
     """One broker for tests that do not mind others' topics."""
