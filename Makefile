@@ -52,6 +52,12 @@ lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 
+.PHONY: test-faults
+# The fault tests in full: more iterations, longer faults; `make test` runs them briefly. Each
+# prints the oracle's table (also kept in test-results/faults/).
+test-faults: install web
+	FAULTS=full $(UV) run --frozen pytest tests/faults
+
 .PHONY: asyncapi
 # docs/asyncapi.yaml, from the services' event registries (a test checks it is current).
 asyncapi: install

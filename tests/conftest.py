@@ -1,5 +1,6 @@
 """Fixtures every test may use: a real broker, real databases, settings of each service."""
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("e2e"):
             item.add_marker(pytest.mark.xdist_group("processes"))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    # The fault tests' oracle (tests/faults): one table for the run, whichever worker ran them.
+    rows = [
+        json.loads(value)
+        for status in ("passed", "failed")
+        for report in terminalreporter.stats.get(status, [])
+        if report.when == "call"
+        for name, value in report.user_properties
+        if name == "fault-oracle"
+    ]
+    if rows:
+        from tests.faults.oracle import markdown_table
+
+        terminalreporter.write_sep("=", "faults: the oracle's table")
+        terminalreporter.write_line(markdown_table(rows))
 
 
 @pytest.fixture(scope="session")

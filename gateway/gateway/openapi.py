@@ -7,7 +7,30 @@ from typing import Any
 
 import httpx
 
+from shared.errors import PROBLEM_JSON
+from shared.openapi import PROBLEM_REF, PROBLEM_SCHEMA
+
 SCHEMA_REF = "#/components/schemas/"
+# What the gateway itself may answer on any path it forwards, besides what the service answers.
+GATEWAY_ERRORS = {
+    "400": "A path the gateway does not forward (encoded separators, dot segments, an absolute "
+    "URL), or a token and an API key together.",
+    "401": "Credentials that are sent are checked, on public paths too: a bad token or an "
+    "unknown API key.",
+    "429": "Over a rate limit; `Retry-After` says in how many seconds to try again.",
+    "502": "The service cannot be reached.",
+    "504": "The service did not answer in time.",
+}
+HEADERS = {
+    "401": {"WWW-Authenticate": {"description": "`Bearer`.", "schema": {"type": "string"}}},
+    "429": {
+        "Retry-After": {
+            "description": "Seconds to wait.",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^[0-9]+$"},
+        }
+    },
+}
 
 
 def under_prefix(service: str, document: dict[str, Any]) -> dict[str, Any]:
@@ -23,6 +46,7 @@ def under_prefix(service: str, document: dict[str, Any]) -> dict[str, Any]:
             operation["tags"] = [f"{service}: {tag}" for tag in operation.get("tags", [])] or [
                 service
             ]
+            _gateway_errors(operation)
         paths[f"/api/{service}{path}"] = operations
     components = document.get("components", {})
     schemas = {f"{service}.{name}": body for name, body in components.get("schemas", {}).items()}
@@ -31,6 +55,18 @@ def under_prefix(service: str, document: dict[str, Any]) -> dict[str, Any]:
         "schemas": schemas,
         "security_schemes": components.get("securitySchemes", {}),
     }
+
+
+def _gateway_errors(operation: dict[str, Any]) -> None:
+    """The gateway's own answers, and its other credentials: a system client's API key."""
+    responses = operation.setdefault("responses", {})
+    for status, description in GATEWAY_ERRORS.items():
+        response = responses.setdefault(status, {"description": description})
+        response.setdefault("content", {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}})
+        if status in HEADERS:
+            response["headers"] = {**response.get("headers", {}), **HEADERS[status]}
+    if operation.get("security"):
+        operation["security"] = [*operation["security"], {"ApiKey": []}]
 
 
 def _renamed_refs(service: str, node: Any) -> Any:
@@ -51,6 +87,7 @@ def merge(own: dict[str, Any], services: dict[str, dict[str, Any] | None]) -> di
     merged = copy.deepcopy(own)
     components = merged.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
+    schemas.setdefault("Problem", PROBLEM_SCHEMA)
     security_schemes = components.setdefault("securitySchemes", {})
     security_schemes["ApiKey"] = {
         "type": "apiKey",
@@ -86,10 +123,10 @@ class ServiceDocuments:
 
     async def all(self) -> dict[str, dict[str, Any] | None]:
         names = list(self.routes)
-        documents = await asyncio.gather(*(self._document(name) for name in names))
+        documents = await asyncio.gather(*(self.document(name) for name in names))
         return dict(zip(names, documents, strict=True))
 
-    async def _document(self, service: str) -> dict[str, Any] | None:
+    async def document(self, service: str) -> dict[str, Any] | None:
         cached = self._cache.get(service)
         if cached is not None and time.monotonic() - cached[0] < self.ttl:
             return cached[1]

@@ -26,6 +26,7 @@ from shared.http import (
 )
 from shared.logging import configure_logging
 from shared.metrics import Metrics, MetricsMiddleware, metrics_router
+from shared.openapi import install as document_problems
 from shared.outbox import OutboxRelay
 from shared.projection import ProjectionDatabase
 from shared.settings import ServiceSettings
@@ -178,6 +179,7 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     )
     for router in (health_router, metrics_router, events_router, *spec.routers):
         app.include_router(router)
+    document_problems(app)
     return app
 
 

@@ -10,6 +10,7 @@ import jwt
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from shared.openapi import role_checked
 from shared.settings import PlatformSettings
 
 
@@ -173,4 +174,4 @@ def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
             raise HTTPException(403, f"This needs one of the roles: {names}.")
         return principal
 
-    return check
+    return role_checked(check)

@@ -134,7 +134,9 @@ class EventConsumer(BackgroundWorker):
         self._consumer: AIOKafkaConsumer | None = None
         self._dead_letters: AIOKafkaProducer | None = None
         self._reposition = False
-        self._committed: dict[TopicPartition, int] = {}
+        # Per partition, the offset the broker holds for the group as far as this consumer
+        # knows: read when the partition was assigned, then each offset it committed.
+        self._committed: dict[TopicPartition, int | None] = {}
         self._last_offsets_check = 0.0
 
     async def run(self) -> None:
@@ -146,7 +148,11 @@ class EventConsumer(BackgroundWorker):
                     await self._restore_positions(self._consumer.assignment())  # type: ignore[union-attr]
                 batch = await self._fetch()
                 for tp, messages in batch.items():
-                    await self.retry(functools.partial(self._process, tp, messages), "event batch")
+                    same_log = await self.retry(
+                        functools.partial(self._process, tp, messages), "event batch"
+                    )
+                    if not same_log:
+                        break  # the rest of this fetch came from stale positions too
                 await self._record_lag()
                 if (
                     self.group_id is not None
@@ -276,6 +282,7 @@ class EventConsumer(BackgroundWorker):
         for tp in partitions:
             position = stored.get((tp.topic, tp.partition))
             committed = await consumer.committed(tp) if self.group_id is not None else position
+            self._committed[tp] = committed
             if position is not None and committed is not None:
                 consumer.seek(tp, position)
             else:
@@ -287,22 +294,56 @@ class EventConsumer(BackgroundWorker):
         consumer = self._consumer
         if consumer is None:
             return
-        mine = {tp: offset for tp, offset in self._committed.items() if tp in consumer.assignment()}
+        mine = {
+            tp: offset
+            for tp, offset in self._committed.items()
+            if tp in consumer.assignment() and offset is not None
+        }
         for tp, offset in mine.items():
             async with asyncio.timeout(10):
                 committed = await consumer.committed(tp)
-            if committed is None or committed < offset:
-                log.warning("the broker lost this group's offsets; reading from the beginning")
-                self._committed.clear()
-                await consumer.seek_to_beginning(*consumer.assignment())
+            if _lost(committed, offset):
+                await self._read_again_from_the_beginning()
                 return
+
+    async def _same_log(self, tp: TopicPartition) -> bool:
+        """Whether the broker still holds at least the offset this consumer knows it holds for
+        `tp` (another member may have committed further since a rebalance).
+
+        Checked before each batch is applied, not only now and then: after a broker lost its
+        log, the positions in memory point into another log, and a single batch read from
+        there applies later events before earlier ones (or skips some). Then every partition
+        is read again from the beginning, and what was already applied is dropped.
+        """
+        consumer = self._consumer
+        known = self._committed.get(tp)
+        if consumer is None or self.group_id is None or known is None:
+            return True
+        async with asyncio.timeout(10):
+            committed = await consumer.committed(tp)
+        if not _lost(committed, known):
+            return True
+        await self._read_again_from_the_beginning()
+        return False
+
+    async def _read_again_from_the_beginning(self) -> None:
+        consumer = self._consumer
+        assert consumer is not None
+        log.warning("the broker lost this group's offsets; reading from the beginning")
+        assignment = consumer.assignment()
+        self._committed = dict.fromkeys(assignment)  # the broker holds nothing for the group now
+        await consumer.seek_to_beginning(*assignment)
 
     def _stored_positions(self) -> dict[tuple[str, int], int]:
         with self.database.sessions() as session:
             rows = session.exec(select(ConsumerPosition)).all()
             return {(row.topic, row.partition): row.next_offset for row in rows}
 
-    async def _process(self, tp: TopicPartition, messages: list[ConsumerRecord]) -> None:
+    async def _process(self, tp: TopicPartition, messages: list[ConsumerRecord]) -> bool:
+        """Applies a partition's batch; False, applying nothing, when it came from a log the
+        broker no longer holds."""
+        if not await self._same_log(tp):
+            return False
         accepted: list[tuple[ConsumerRecord, ReceivedEvent[Any], Handler[Any]]] = []
         for message in messages:
             try:
@@ -329,6 +370,7 @@ class EventConsumer(BackgroundWorker):
                 # The partition moved to another member during a rebalance; it will re-read
                 # from the stored position and drop what this transaction already applied.
                 log.info("offset commit refused after a rebalance", extra={"partition": str(tp)})
+        return True
 
     def _decode(self, message: ConsumerRecord) -> tuple[ReceivedEvent[Any], Handler[Any]] | None:
         try:
@@ -342,6 +384,10 @@ class EventConsumer(BackgroundWorker):
             if family in self._families:
                 raise DeadLetter("unknown-version", f"no handler for {event_type}")
             return None  # an event this service has no interest in
+        source = events.TYPE_PATTERN.match(event_type)["service"]  # type: ignore[index]
+        if message.topic != f"{source}.events":
+            # Only the service named in the type publishes it, on its own topic.
+            raise DeadLetter("wrong-topic", f"{event_type} is not published on {message.topic}")
         try:
             data = handler.payload.model_validate(cloud_event.get_data())
             event_id = uuid.UUID(cloud_event.get_id())
@@ -459,6 +505,11 @@ class EventConsumer(BackgroundWorker):
             self.metrics.consumer_lag.labels(partition.topic, str(partition.partition)).set(
                 partition.lag
             )
+
+
+def _lost(committed: int | None, known: int) -> bool:
+    """A broker holding less than the group committed lost its log (and the group's offsets)."""
+    return committed is None or committed < known
 
 
 def _save_position(session: Session, tp: TopicPartition, next_offset: int) -> None:

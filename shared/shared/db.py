@@ -20,6 +20,11 @@ POOL_SIZE = 20
 # find a connection, and fewer than the worker threads, so a request holding a connection always
 # finds a thread to commit it (otherwise a burst deadlocks the process).
 REQUEST_CONCURRENCY = POOL_SIZE - 4
+# How long a SQLite write waits for the file's lock: a burst of writers queues, while a file
+# locked for longer fails the request with a 503 before the gateway gives up on it (15 s, 504).
+SQLITE_LOCK_WAIT_MS = 10_000
+# Readiness asks for the write lock and waits at most this long for it.
+SQLITE_READY_WAIT_MS = 1_000
 
 
 class SharedBase(SQLModel, registry=registry()):
@@ -44,7 +49,7 @@ def create_db_engine(raw_url: str) -> Engine:
         url,
         pool_size=POOL_SIZE,
         max_overflow=10,
-        connect_args={"check_same_thread": False, "timeout": 30},
+        connect_args={"check_same_thread": False, "timeout": SQLITE_LOCK_WAIT_MS / 1000},
     )
 
     @event.listens_for(engine, "connect")
@@ -56,7 +61,7 @@ def create_db_engine(raw_url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_LOCK_WAIT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -102,8 +107,23 @@ class Database:
                 raise
 
     def ping(self) -> None:
-        with self.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        """Fails unless the database takes writes: on SQLite, unless the file's write lock can
+        be had (another process may hold it, as a stuck backup would)."""
+        if not self.is_sqlite:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_READY_WAIT_MS}")
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                cursor.execute("ROLLBACK")
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout={SQLITE_LOCK_WAIT_MS}")
+        finally:
+            raw.close()
 
     def migrate(self, script_location: str) -> None:
         """Apply the service's Alembic migrations (`package:folder`) up to head."""

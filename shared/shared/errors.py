@@ -1,6 +1,7 @@
 """RFC 9457 problem details for every error a service returns."""
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -14,6 +15,7 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://agora.example/problems/"
+_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
 class Problem(Exception):
@@ -104,10 +106,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(HTTPException)
-    async def _http(_request: Request, error: HTTPException) -> JSONResponse:
+    async def _http(request: Request, error: HTTPException) -> JSONResponse:
         response = problem_response(error.status_code, _title(error.status_code), str(error.detail))
         for name, value in (error.headers or {}).items():
             response.headers[name] = value
+        if error.status_code == 405 and (allowed := allowed_methods(request)):
+            response.headers["Allow"] = ", ".join(sorted(allowed))
         return response
 
     @app.exception_handler(DataError)
@@ -145,6 +149,28 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             500, "Internal error", "An unexpected error occurred.", "internal-error"
         )
+
+
+def allowed_methods(request: Request) -> set[str]:
+    """The methods the requested path takes, for a 405's `Allow` (RFC 9110, section 15.5.6).
+
+    The router names only the route it found first, while each method of a path is a route of
+    its own; and `/v1/people/import` also fits `/v1/people/{person_id}`. The app's OpenAPI
+    document says it all.
+    """
+    return documented_methods(request.app.openapi(), request.url.path)
+
+
+def documented_methods(document: dict[str, Any], path: str) -> set[str]:
+    """The methods of the documented paths with the fewest parameters that fit `path`."""
+    fits: dict[int, set[str]] = {}
+    for template, operations in document.get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            fits.setdefault(template.count("{"), set()).update(
+                method.upper() for method in operations if method in _METHODS
+            )
+    return fits[min(fits)] if fits else set()
 
 
 def _title(status: int) -> str:

@@ -26,7 +26,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@health_router.get("/readyz", summary="The database and the broker are reachable")
+@health_router.get(
+    "/readyz",
+    summary="The database and the broker are reachable",
+    responses={503: {"description": "The database or the broker is unreachable."}},
+)
 async def readyz(request: Request) -> JSONResponse:
     state = request.app.state
     checks: dict[str, str] = {}

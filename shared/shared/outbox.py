@@ -6,13 +6,14 @@ import logging
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import uuid_utils
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from asgi_correlation_id import correlation_id
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Column, Connection, Integer, func, select, text, update
+from sqlalchemy import BigInteger, Column, Connection, Integer, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, Session
@@ -61,22 +62,40 @@ def enqueue(session: Session, event_type: EventType, *, subject: str, data: Base
 
     The event is published only if the transaction commits, and always then.
     """
+    row = _outbox_row(event_type, subject, data, correlation_id.get(), datetime.now(UTC))
+    session.add(OutboxMessage(**row))
+    session.info["outbox_pending"] = True
+    return str(row["event_id"])
+
+
+def enqueue_many(
+    session: Session, event_type: EventType, items: list[tuple[str, BaseModel]]
+) -> None:
+    """`enqueue` for many events of one type at once (subject, payload), in one insert."""
+    if not items:
+        return
+    session.flush()  # events enqueued earlier keep their place in the outbox's order
+    request_id, now = correlation_id.get(), datetime.now(UTC)
+    rows = [_outbox_row(event_type, subject, data, request_id, now) for subject, data in items]
+    session.execute(insert(OutboxMessage), rows)
+    session.info["outbox_pending"] = True
+
+
+def _outbox_row(
+    event_type: EventType, subject: str, data: BaseModel, request_id: str | None, now: datetime
+) -> dict[str, Any]:
     event_id = str(uuid_utils.uuid7())
     cloud_event = events.new_event(
-        event_type, subject=subject, data=data, event_id=event_id, request_id=correlation_id.get()
+        event_type, subject=subject, data=data, event_id=event_id, request_id=request_id
     )
-    session.add(
-        OutboxMessage(
-            event_id=uuid.UUID(event_id),
-            event_type=event_type.name,
-            topic=event_type.topic,
-            key=subject,
-            value=events.encode(cloud_event),
-            created_at=datetime.now(UTC),
-        )
-    )
-    session.info["outbox_pending"] = True
-    return event_id
+    return {
+        "event_id": uuid.UUID(event_id),
+        "event_type": event_type.name,
+        "topic": event_type.topic,
+        "key": subject,
+        "value": events.encode(cloud_event),
+        "created_at": now,
+    }
 
 
 class LogReset(Exception):

@@ -107,6 +107,9 @@ def test_the_cco_signs_in_and_sees_every_page(platform, page):
     page.get_by_role("button", name="Se connecter").click()
     expect(page.locator("tr[data-department='rd']")).to_be_visible()
     overview_seconds = time.perf_counter() - started
+    # Staffing risks in the reader's language, not the service's English `detail`.
+    risk = page.locator("li.risk[data-kind='no_manager']").first
+    expect(risk).to_contain_text("personne n'anime")
     print(
         f"\nfirst view: sign-in page {login_seconds * 1000:.0f} ms, "
         f"overview after sign-in {overview_seconds * 1000:.0f} ms"
@@ -138,6 +141,8 @@ def test_the_dashboard_speaks_english_too(platform, page):
     expect(page.get_by_role("link", name="People & experts")).to_be_visible()
     page.reload()
     expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
+    expect(page.locator("tr[data-department='rd']")).to_be_visible()
+    expect(page.get_by_text("Loading…")).to_have_count(0)
     screenshot(page, "cco-overview-en")
 
 

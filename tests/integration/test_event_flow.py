@@ -247,6 +247,19 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_next_event
         b"qa",
         partition,
     )
+    # Another service's event type on this topic: not published by its service.
+    await produce(
+        platform.broker,
+        "people.events",
+        cloud_event(
+            "communities.community.archived.v1",
+            "c1",
+            {"id": "00000000-0000-7000-8000-0000000000c1"},
+            "00000000-0000-7000-8000-000000000005",
+        ),
+        b"c1",
+        partition,
+    )
     await produce(
         platform.broker,
         "people.events",
@@ -261,12 +274,12 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_next_event
     )
 
     await platform.wait_for_headcounts({"rd": 0, "qa": 0})
-    dead = await read_topic(platform.broker, "people.events.dlq", expected=3)
+    dead = await read_topic(platform.broker, "people.events.dlq", expected=4)
     # Dead letters are sent at least once: a rebalance may send one again.
     dead = list({int(dict(m.headers)["dlq-offset"]): m for m in dead}.values())
     dead.sort(key=lambda message: int(dict(message.headers)["dlq-offset"]))
     reasons = [dict(m.headers)["dlq-reason"].decode() for m in dead]
-    assert reasons == ["malformed", "unknown-version", "invalid-payload"]
+    assert reasons == ["malformed", "unknown-version", "invalid-payload", "wrong-topic"]
     assert dead[0].value == b"\x00not json"
     assert dict(dead[0].headers)["dlq-consumer-group"] == b"strategy"
     assert (

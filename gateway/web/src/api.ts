@@ -1,5 +1,8 @@
 // Calls to the platform through the gateway, with the signed-in person's token.
 import { useQuery } from "@tanstack/react-query";
+import { useCallback, useMemo } from "react";
+import { useTranslation } from "react-i18next";
+import type { Department } from "./contract";
 
 const TOKEN_KEY = "agora.token";
 export const SIGNED_OUT = "agora:signed-out";
@@ -86,4 +89,66 @@ export function query(params: Record<string, string | number | undefined | null>
   }
   const text = search.toString();
   return text ? `?${text}` : "";
+}
+
+/** The number of items of a page, with a "+" when more pages follow. */
+export function countOf<T>(page: Page<T> | undefined | null): string {
+  const count = itemsOf(page).length;
+  return page?.next_cursor ? `${count}+` : String(count);
+}
+
+/**
+ * Newest first. The listing APIs page in ascending id order and offer no other ordering, so
+ * this sorts only the page that was loaded (by the time `timeOf` gives, most recent first);
+ * items without a time go last.
+ */
+export function newestFirst<T>(items: T[], timeOf: (item: T) => string | null | undefined): T[] {
+  const time = (item: T) => {
+    const value = Date.parse(timeOf(item) ?? "");
+    return Number.isNaN(value) ? -Infinity : value;
+  };
+  return [...items].sort((a, b) => time(b) - time(a));
+}
+
+/** Every item of a paged list, following `next_cursor` (up to `maxPages` pages). */
+export async function allItems<T>(
+  path: string,
+  params: Record<string, string | number | undefined | null> = {},
+  maxPages = 25,
+): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  for (let n = 0; n < maxPages; n++) {
+    const page: Page<T> = await api<Page<T>>(`${path}${query({ ...params, cursor })}`);
+    items.push(...itemsOf(page));
+    cursor = page.next_cursor;
+    if (!cursor) break;
+  }
+  return items;
+}
+
+/** The matrix's pseudo-department: customers whose FAQ question was escalated. */
+export const EXTERNAL = "external";
+
+/** Every department (all pages of the list), and a department's name for its id. */
+export function useDepartments() {
+  const { t } = useTranslation();
+  const departments = useQuery<Department[], ApiError>({
+    queryKey: ["departments"],
+    queryFn: () => allItems<Department>("/api/people/v1/departments", { limit: 200 }),
+    staleTime: 5 * 60_000,
+  });
+  const names = useMemo(
+    () => new Map((departments.data ?? []).map((d) => [d.id, d.name])),
+    [departments.data],
+  );
+  const name = useCallback(
+    (id: string | null | undefined): string => {
+      if (!id) return "—";
+      if (id === EXTERNAL) return t("departments.external");
+      return names.get(id) ?? id;
+    },
+    [names, t],
+  );
+  return { query: departments, list: departments.data ?? [], name };
 }

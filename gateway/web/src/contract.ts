@@ -41,7 +41,21 @@ export type Program = {
   kpis: Kpi[];
 };
 
-export type StaffingRisk = Record<string, unknown>;
+export type StaffingRisk = {
+  kind: "no_manager" | "junior_managers" | "manager_left" | (string & {});
+  community_id?: string;
+  community_name?: string;
+  owner_department_id?: string;
+  /** The same risk in English, for a kind the dashboard does not know. */
+  detail?: string;
+  managers?: {
+    person_id?: string;
+    name?: string;
+    department_id?: string;
+    community_experience_years?: number;
+    active?: boolean;
+  }[];
+};
 
 export type Overview = {
   as_of: string;
@@ -58,7 +72,10 @@ export type Overview = {
 export type Alert = {
   id: string;
   department_id?: string;
+  raised_at?: string;
   created_at?: string;
+  window_start?: string;
+  window_end?: string;
   acknowledged_at?: string | null;
   acked_at?: string | null;
   status?: string;
@@ -71,6 +88,14 @@ export type Alert = {
   };
   [other: string]: unknown;
 };
+
+/** The open alerts: the listening service filters by status, 200 is its largest page. */
+export const OPEN_ALERTS = "/api/listening/v1/alerts?status=open&limit=200";
+
+/** When an alert was raised (`created_at` in older answers). */
+export function raisedAt(alert: Alert): string | undefined {
+  return alert.raised_at ?? alert.created_at;
+}
 
 export function isOpen(alert: Alert): boolean {
   if (alert.status) return alert.status === "open";
@@ -139,6 +164,7 @@ export type Question = {
   tags?: string[];
   status?: string;
   author_id?: string;
+  asked_at?: string;
   created_at?: string;
   answers?: unknown[];
   answer_count?: number;

@@ -47,12 +47,15 @@ Search = Annotated[
     ),
 ]
 DepartmentFilter = Annotated[str | None, Query(max_length=40)]
+# Who writes here is a person of the directory (`author_of`).
+NOT_A_PERSON = "The caller is no person of the directory (a system client), or has left"
+AUTHORS = {403: {"description": f"{NOT_A_PERSON}."}}
 
 
 # Questions and answers
 
 
-@router.post("/questions", status_code=201, tags=["questions"])
+@router.post("/questions", status_code=201, tags=["questions"], responses=AUTHORS)
 def ask_question(
     data: QuestionCreate, session: SessionDep, actor: CurrentPrincipal
 ) -> QuestionDetail:
@@ -92,7 +95,9 @@ def get_question(
     return service.question_detail(service.get_question(session, question_id))
 
 
-@router.post("/questions/{question_id}/answers", status_code=201, tags=["questions"])
+@router.post(
+    "/questions/{question_id}/answers", status_code=201, tags=["questions"], responses=AUTHORS
+)
 def post_answer(
     question_id: QuestionId, data: AnswerCreate, session: SessionDep, actor: CurrentPrincipal
 ) -> AnswerPublic:
@@ -100,7 +105,16 @@ def post_answer(
     return service.answer_public(answer)
 
 
-@router.post("/answers/{answer_id}/accept", tags=["questions"])
+@router.post(
+    "/answers/{answer_id}/accept",
+    tags=["questions"],
+    responses={
+        403: {
+            "description": "Not the question's author, a manager of its community or the CCO "
+            "(for a customer's question, its department)."
+        }
+    },
+)
 def accept_answer(
     answer_id: AnswerId,
     session: SessionDep,
@@ -115,7 +129,10 @@ def accept_answer(
     "/answers/{answer_id}/votes",
     status_code=201,
     tags=["questions"],
-    responses={200: {"description": "The caller's vote was already there, or was changed."}},
+    responses={
+        200: {"description": "The caller's vote was already there, or was changed."},
+        403: {"description": f"The caller's own answer. Or: {NOT_A_PERSON.lower()}."},
+    },
 )
 def vote_on_answer(
     answer_id: AnswerId,
@@ -136,7 +153,7 @@ def vote_on_answer(
 # Practices
 
 
-@router.post("/practices", status_code=201, tags=["practices"])
+@router.post("/practices", status_code=201, tags=["practices"], responses=AUTHORS)
 def share_practice(
     data: PracticeCreate, session: SessionDep, actor: CurrentPrincipal
 ) -> PracticeDetail:
@@ -172,6 +189,7 @@ def get_practice(
     status_code=201,
     tags=["practices"],
     responses={
+        **AUTHORS,
         409: {"description": "The department already adopted it."},
         422: {"description": "Unknown department, or the practice's own department."},
     },
@@ -187,7 +205,7 @@ def adopt_practice(
 # Ideas
 
 
-@router.post("/ideas", status_code=201, tags=["ideas"])
+@router.post("/ideas", status_code=201, tags=["ideas"], responses=AUTHORS)
 def propose_idea(data: IdeaCreate, session: SessionDep, actor: CurrentPrincipal) -> IdeaPublic:
     return service.idea_public(service.propose_idea(session, data=data, actor=actor))
 
@@ -223,7 +241,7 @@ def get_idea(idea_id: IdeaId, session: SessionDep, _: CurrentPrincipal) -> IdeaP
     "/ideas/{idea_id}/votes",
     status_code=201,
     tags=["ideas"],
-    responses={409: {"description": "The caller already voted for it."}},
+    responses={**AUTHORS, 409: {"description": "The caller already voted for it."}},
 )
 def vote_for_idea(
     idea_id: IdeaId,
@@ -237,7 +255,10 @@ def vote_for_idea(
 @router.post(
     "/ideas/{idea_id}/status",
     tags=["ideas"],
-    responses={409: {"description": "Not a step of the workflow from the idea's status."}},
+    responses={
+        403: {"description": "Not a community manager, a manager of its community or the CCO."},
+        409: {"description": "Not a step of the workflow from the idea's status."},
+    },
 )
 def change_idea_status(
     idea_id: IdeaId, data: IdeaStatusChange, session: SessionDep, actor: CurrentPrincipal

@@ -28,9 +28,15 @@ router = APIRouter(prefix="/v1", tags=["communities"])
 
 CommunityId = Annotated[uuid.UUID, Path(description="The community's id.")]
 MayCreate = Annotated[Principal, Depends(require_roles(Role.COMMUNITY_MANAGER))]
+NOT_RUNNING_IT = {403: {"description": "Not the CCO, nor a manager of this community."}}
+ARCHIVED = "the community is archived"
 
 
-@router.post("/communities", status_code=201)
+@router.post(
+    "/communities",
+    status_code=201,
+    responses={409: {"description": "An open community has this name already."}},
+)
 def create_community(
     data: CommunityCreate, session: SessionDep, actor: MayCreate
 ) -> CommunityPublic:
@@ -79,7 +85,16 @@ def get_community(
     return service.to_public(service.get_community(session, community_id))
 
 
-@router.patch("/communities/{community_id}")
+@router.patch(
+    "/communities/{community_id}",
+    responses={
+        **NOT_RUNNING_IT,
+        409: {
+            "description": f"{ARCHIVED.capitalize()}, the name is taken, or it has outside "
+            "members and is made internal."
+        },
+    },
+)
 def update_community(
     community_id: CommunityId, data: CommunityUpdate, session: SessionDep, actor: CurrentPrincipal
 ) -> CommunityPublic:
@@ -87,7 +102,7 @@ def update_community(
     return service.to_public(community)
 
 
-@router.post("/communities/{community_id}/archive")
+@router.post("/communities/{community_id}/archive", responses=NOT_RUNNING_IT)
 def archive_community(
     community_id: CommunityId, session: SessionDep, actor: CurrentPrincipal
 ) -> CommunityPublic:
@@ -106,7 +121,15 @@ def list_managers(
     return service.list_managers(session, community_id=community_id, limit=limit, cursor=cursor)
 
 
-@router.post("/communities/{community_id}/managers", status_code=201, tags=["managers"])
+@router.post(
+    "/communities/{community_id}/managers",
+    status_code=201,
+    tags=["managers"],
+    responses={
+        **NOT_RUNNING_IT,
+        409: {"description": f"{ARCHIVED.capitalize()}, or the person manages it already."},
+    },
+)
 def appoint_manager(
     community_id: CommunityId,
     data: ManagerAppointment,
@@ -120,7 +143,10 @@ def appoint_manager(
 
 
 @router.delete(
-    "/communities/{community_id}/managers/{person_id}", status_code=204, tags=["managers"]
+    "/communities/{community_id}/managers/{person_id}",
+    status_code=204,
+    tags=["managers"],
+    responses=NOT_RUNNING_IT,
 )
 def remove_manager(
     community_id: CommunityId,
@@ -143,7 +169,18 @@ def list_members(
     return service.list_members(session, community_id=community_id, limit=limit, cursor=cursor)
 
 
-@router.post("/communities/{community_id}/members", status_code=201, tags=["members"])
+@router.post(
+    "/communities/{community_id}/members",
+    status_code=201,
+    tags=["members"],
+    responses={
+        403: {
+            "description": "Not the CCO, nor a manager of this community (people join "
+            "internal communities themselves)."
+        },
+        409: {"description": f"{ARCHIVED.capitalize()}, or this member is in it already."},
+    },
+)
 def add_member(
     community_id: CommunityId,
     data: MembershipCreate,
@@ -154,7 +191,12 @@ def add_member(
     return service.member_public(membership)
 
 
-@router.delete("/communities/{community_id}/members/{member_id}", status_code=204, tags=["members"])
+@router.delete(
+    "/communities/{community_id}/members/{member_id}",
+    status_code=204,
+    tags=["members"],
+    responses={403: {"description": "Not the CCO, a manager of it, nor the member leaving."}},
+)
 def remove_member(
     community_id: CommunityId,
     member_id: Annotated[uuid.UUID, Path(description="The membership's id.")],

@@ -8,8 +8,8 @@ import uuid_utils
 from pydantic import (
     AfterValidator,
     AnyHttpUrl,
-    AwareDatetime,
     ConfigDict,
+    Strict,
     StringConstraints,
     TypeAdapter,
     ValidationError,
@@ -18,6 +18,8 @@ from pydantic import (
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
+
+from shared.timestamps import AwareTimestamp
 
 
 def new_id() -> uuid.UUID:
@@ -236,7 +238,7 @@ class MentionCreate(SQLModel):
     text: MentionText
     url: Url | None = None
     lang: Language | None = None
-    published_at: AwareDatetime
+    published_at: AwareTimestamp
 
 
 class SentimentPublic(SQLModel):
@@ -501,7 +503,7 @@ class AskResult(SQLModel):
 
 class AskFeedback(SQLModel):
     model_config = _STRICT
-    helpful: bool
+    helpful: Annotated[bool, Strict()]
 
 
 class FaqAskPublic(SQLModel):

@@ -2,10 +2,10 @@
 
 import json
 import uuid
-from datetime import datetime, timedelta
-from typing import Annotated, Any
+from datetime import timedelta
+from typing import Annotated, Any, NoReturn
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -45,6 +45,7 @@ from shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.db import SessionDep
 from shared.errors import PayloadTooLarge, Problem, Unprocessable, UnsupportedMediaType
 from shared.pagination import Cursor, Limit, Page
+from shared.timestamps import Timestamp
 
 router = APIRouter(prefix="/v1")
 
@@ -71,7 +72,12 @@ def _settings(request: Request) -> Settings:
 # Sources
 
 
-@router.post("/sources", status_code=201, tags=["sources"])
+@router.post(
+    "/sources",
+    status_code=201,
+    tags=["sources"],
+    responses={409: {"description": "A source has this name already."}},
+)
 def create_source(
     data: SourceCreate, session: SessionDep, actor: Curator, request: Request
 ) -> SourcePublic:
@@ -100,7 +106,11 @@ def get_source(source_id: SourceId, session: SessionDep, _: CurrentPrincipal) ->
     return SourcePublic.model_validate(service.get_source(session, source_id))
 
 
-@router.post("/sources/{source_id}/poll", tags=["sources"])
+@router.post(
+    "/sources/{source_id}/poll",
+    tags=["sources"],
+    responses={409: {"description": "Not a feed (rss) source: only feeds are polled."}},
+)
 async def poll_source(source_id: SourceId, request: Request, _: Curator) -> PollReport:
     """Fetches the feed now and ingests its new items; a failing feed is reported, not raised."""
     return await run_in_threadpool(
@@ -228,8 +238,8 @@ def _batch_items(body: dict[str, Any], max_items: int) -> list[Any]:
 def list_mentions(
     session: SessionDep,
     _: CurrentPrincipal,
-    since: Annotated[datetime | None, Query(description="Published at or after.")] = None,
-    until: Annotated[datetime | None, Query(description="Published before.")] = None,
+    since: Annotated[Timestamp | None, Query(description="Published at or after.")] = None,
+    until: Annotated[Timestamp | None, Query(description="Published before.")] = None,
     sentiment: SentimentLabel | None = None,
     department_id: Annotated[str | None, Query(max_length=40)] = None,
     community_id: uuid.UUID | None = None,
@@ -319,9 +329,9 @@ def reputation(
     _: CurrentPrincipal,
     request: Request,
     from_: Annotated[
-        datetime | None, Query(alias="from", description="Default: `to` - 7 days.")
+        Timestamp | None, Query(alias="from", description="Default: `to` - 7 days.")
     ] = None,
-    to: Annotated[datetime | None, Query(description="Default: now.")] = None,
+    to: Annotated[Timestamp | None, Query(description="Default: now.")] = None,
     bucket: Bucket = "day",
     department_id: Annotated[str | None, Query(max_length=40)] = None,
     community_id: uuid.UUID | None = None,
@@ -360,7 +370,11 @@ def get_alert(alert_id: AlertId, session: SessionDep, _: CurrentPrincipal) -> Al
     return AlertPublic.model_validate(service.get_alert(session, alert_id))
 
 
-@router.post("/alerts/{alert_id}/ack", tags=["alerts"])
+@router.post(
+    "/alerts/{alert_id}/ack",
+    tags=["alerts"],
+    responses={409: {"description": "The alert was acknowledged already."}},
+)
 def acknowledge_alert(
     alert_id: AlertId, session: SessionDep, actor: Moderator, request: Request
 ) -> AlertPublic:
@@ -426,6 +440,7 @@ def list_asks(
     status_code=204,
     tags=["faq"],
     summary="Say whether the answer helped (public: no token; once per ask)",
+    responses={409: {"description": "Feedback was given for this ask already."}},
 )
 def give_feedback(
     ask_id: AskId, data: AskFeedback, session: SessionDep, request: Request
@@ -434,6 +449,20 @@ def give_feedback(
         session, ask_id=ask_id, helpful=data.helpful, now=_settings(request).now()
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# `ask` and `asks` are never an entry's id: other methods than theirs are refused (405), not
+# read as an id that is no UUID (422).
+@router.api_route(
+    "/faq/ask", methods=["GET", "PATCH"], include_in_schema=False, response_model=None
+)
+def not_an_entry() -> NoReturn:
+    raise HTTPException(405, "Ask the FAQ with POST.", headers={"Allow": "POST"})
+
+
+@router.api_route("/faq/asks", methods=["PATCH"], include_in_schema=False, response_model=None)
+def not_entries() -> NoReturn:
+    raise HTTPException(405, "The asks are read with GET.", headers={"Allow": "GET"})
 
 
 @router.get("/faq/{entry_id}", tags=["faq"])

@@ -11,10 +11,8 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-import uuid_utils
-from asgi_correlation_id import correlation_id
-from pydantic import BaseModel, ValidationError
-from sqlalchemy import String, case, cast, func, insert, select, text
+from pydantic import ValidationError
+from sqlalchemy import String, case, cast, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -61,8 +59,7 @@ from listening.models import (
 from listening.sentiment import Sentiment, SentimentAnalyzer
 from listening.settings import Settings
 from shared.errors import Conflict, NotFound, Unprocessable
-from shared.events import EventType, encode, new_event
-from shared.outbox import OutboxMessage, enqueue
+from shared.outbox import enqueue, enqueue_many
 from shared.pagination import Page, paginate
 
 # Clocks of the outside world drift: a post stamped a little ahead of ours is still taken.
@@ -265,7 +262,7 @@ def ingest_mentions(
     for index, row in rows:
         if row["id"] in inserted:
             results[index] = ItemResult(index=index, status="created", id=row["id"])
-    _enqueue_all(
+    enqueue_many(
         session,
         events.MENTION_INGESTED,
         [(str(row["source_id"]), _ingested_payload(row)) for row in created],
@@ -427,35 +424,6 @@ def _insert_new_mentions(session: Session, rows: list[dict[str, Any]]) -> set[uu
 
 def _ingested_payload(row: dict[str, Any]) -> events.MentionIngestedPayload:
     return events.MentionIngestedPayload.model_validate(row)
-
-
-def _enqueue_all(
-    session: Session, event_type: EventType, items: list[tuple[str, BaseModel]]
-) -> None:
-    """`shared.outbox.enqueue` for many events at once, written in one multi-row insert."""
-    if not items:
-        return
-    session.flush()  # events enqueued earlier keep their place in the outbox's order
-    request_id = correlation_id.get()
-    created_at = datetime.now(UTC)
-    rows = []
-    for subject, data in items:
-        event_id = str(uuid_utils.uuid7())
-        cloud_event = new_event(
-            event_type, subject=subject, data=data, event_id=event_id, request_id=request_id
-        )
-        rows.append(
-            {
-                "event_id": uuid.UUID(event_id),
-                "event_type": event_type.name,
-                "topic": event_type.topic,
-                "key": subject,
-                "value": encode(cloud_event),
-                "created_at": created_at,
-            }
-        )
-    session.execute(insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
-    session.info["outbox_pending"] = True
 
 
 def get_mention(session: Session, mention_id: uuid.UUID, *, for_update: bool = False) -> Mention:

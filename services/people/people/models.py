@@ -5,7 +5,14 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import uuid_utils
-from pydantic import AfterValidator, ConfigDict, EmailStr, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    EmailStr,
+    Strict,
+    StringConstraints,
+    field_validator,
+)
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, Relationship, SQLModel
@@ -31,8 +38,9 @@ SkillName = Annotated[
     StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9+#.\-]{0,49}$"),
     AfterValidator(str.lower),
 ]
-SkillLevelValue = Annotated[int, Field(ge=1, le=5)]
-ExperienceYears = Annotated[float, Field(ge=0, le=70)]
+# JSON numbers only (`true` is not 1, "4" is not 4); the CSV import reads text with strict=False.
+SkillLevelValue = Annotated[int, Field(ge=1, le=5), Strict()]
+ExperienceYears = Annotated[float, Field(ge=0, le=70), Strict()]
 GrantableRole = Literal["cco", "community_manager", "conversation_manager", "department_lead"]
 Scope = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 

@@ -1,9 +1,10 @@
 """The people service's HTTP API (`/v1/...`): thin views over `people.service`."""
 
+import csv
 import uuid
-from typing import Annotated
+from typing import Annotated, NoReturn
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from people import service
@@ -33,7 +34,13 @@ PersonId = Annotated[uuid.UUID, Path(description="The person's id.")]
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 
 
-@router.post("/departments", status_code=201, dependencies=[CCO_ONLY], tags=["departments"])
+@router.post(
+    "/departments",
+    status_code=201,
+    dependencies=[CCO_ONLY],
+    tags=["departments"],
+    responses={409: {"description": "A department has this id already."}},
+)
 def create_department(data: DepartmentCreate, session: SessionDep) -> DepartmentPublic:
     return DepartmentPublic.model_validate(service.create_department(session, data=data))
 
@@ -45,7 +52,16 @@ def list_departments(
     return service.list_departments(session, limit=limit, cursor=cursor)
 
 
-@router.post("/people", status_code=201, dependencies=[CCO_OR_SYSTEM], tags=["people"])
+@router.post(
+    "/people",
+    status_code=201,
+    dependencies=[CCO_OR_SYSTEM],
+    tags=["people"],
+    responses={
+        409: {"description": "A person has this email already."},
+        422: {"description": "A value is invalid, or the department does not exist."},
+    },
+)
 def register_person(data: PersonCreate, session: SessionDep) -> PersonPublic:
     return service.to_public(service.register_person(session, data=data))
 
@@ -99,9 +115,23 @@ async def import_people(request: Request, session: SessionDep) -> ImportReport:
     except UnicodeDecodeError as error:
         raise Unprocessable("The file is not UTF-8 text.") from error
     settings = request.app.state.settings
-    return await run_in_threadpool(
-        service.import_people, session, text=text, max_rows=settings.import_max_rows
-    )
+    try:
+        return await run_in_threadpool(
+            service.import_people, session, text=text, max_rows=settings.import_max_rows
+        )
+    except csv.Error as error:  # a field over the reader's limit, say: nothing is kept
+        raise Unprocessable(f"The file cannot be read as CSV: {error}.") from error
+
+
+@router.api_route(
+    "/people/import",
+    methods=["GET", "PATCH", "DELETE"],
+    include_in_schema=False,
+    response_model=None,
+)
+def not_a_person() -> NoReturn:
+    """`import` is the HR import, never a person's id: other methods than POST are refused."""
+    raise HTTPException(405, "The HR import takes POST only.", headers={"Allow": "POST"})
 
 
 @router.get("/people/{person_id}", tags=["people"])
@@ -109,7 +139,17 @@ def get_person(person_id: PersonId, session: SessionDep, _: CurrentPrincipal) ->
     return service.to_public(service.get_person(session, person_id))
 
 
-@router.patch("/people/{person_id}", tags=["people"])
+@router.patch(
+    "/people/{person_id}",
+    tags=["people"],
+    responses={
+        403: {
+            "description": "Not the person themselves, the CCO or an HR system; or a field "
+            "people may not change themselves."
+        },
+        409: {"description": "The person has left the company, or the email is taken."},
+    },
+)
 def update_person(
     person_id: PersonId, data: PersonUpdate, session: SessionDep, actor: CurrentPrincipal
 ) -> PersonPublic:
@@ -125,7 +165,14 @@ def deactivate_person(person_id: PersonId, session: SessionDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.put("/people/{person_id}/skills/{skill}", tags=["skills"])
+@router.put(
+    "/people/{person_id}/skills/{skill}",
+    tags=["skills"],
+    responses={
+        403: {"description": "Not the person themselves, the CCO or an HR system."},
+        409: {"description": "The person has left the company."},
+    },
+)
 def set_skill(
     person_id: PersonId,
     skill: Annotated[SkillName, Path()],
@@ -138,7 +185,16 @@ def set_skill(
     )
 
 
-@router.delete("/people/{person_id}/skills/{skill}", status_code=204, tags=["skills"])
+@router.delete(
+    "/people/{person_id}/skills/{skill}",
+    status_code=204,
+    tags=["skills"],
+    responses={
+        403: {"description": "Not the person themselves, the CCO or an HR system."},
+        404: {"description": "No such person, or they do not declare this skill."},
+        409: {"description": "The person has left the company."},
+    },
+)
 def remove_skill(
     person_id: PersonId,
     skill: Annotated[SkillName, Path()],
@@ -149,7 +205,13 @@ def remove_skill(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/people/{person_id}/roles", status_code=201, dependencies=[CCO_ONLY], tags=["roles"])
+@router.post(
+    "/people/{person_id}/roles",
+    status_code=201,
+    dependencies=[CCO_ONLY],
+    tags=["roles"],
+    responses={409: {"description": "The person left, or already holds the role there."}},
+)
 def grant_role(person_id: PersonId, data: RoleGrantCreate, session: SessionDep) -> RoleGrantPublic:
     grant = service.grant_role(session, person_id=person_id, data=data)
     return RoleGrantPublic.model_validate(grant, from_attributes=True)

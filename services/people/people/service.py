@@ -345,7 +345,10 @@ def import_people(session: Session, *, text: str, max_rows: int) -> ImportReport
 
 def _import_row(session: Session, row: dict[str, str]) -> bool:
     given = {column: value for column, value in row.items() if value and column in IMPORT_COLUMNS}
-    data = PersonCreate.model_validate({k: v for k, v in given.items() if k != "skills"})
+    # A CSV holds text: its numbers are read as numbers here.
+    data = PersonCreate.model_validate(
+        {k: v for k, v in given.items() if k != "skills"}, strict=False
+    )
     skills = _parse_skills(given.get("skills", ""))
     person = _person_by_email(session, data.email)
     created = person is None
@@ -365,7 +368,9 @@ def _parse_skills(raw: str) -> dict[str, int]:
     skills: dict[str, int] = {}
     for item in filter(None, (part.strip() for part in raw.replace("|", ";").split(";"))):
         name, _, level = item.partition(":")
-        parsed = SkillDeclaration.model_validate({"skill": name, "level": level.strip() or 3})
+        parsed = SkillDeclaration.model_validate(
+            {"skill": name, "level": level.strip() or 3}, strict=False
+        )
         skills[parsed.skill] = parsed.level
     return skills
 

@@ -5,6 +5,7 @@ fields without breaking it. Every event carries the departments as they were whe
 so the view never calls a service back.
 """
 
+import hashlib
 import uuid
 from datetime import datetime
 
@@ -81,6 +82,7 @@ def on_person_state(session: Session, event: ReceivedEvent[PersonState]) -> None
     )
     for field, value in event.data.model_dump().items():
         setattr(person, field, value)
+    _audit(person, event)
     session.add(person)
 
 
@@ -89,7 +91,19 @@ def on_person_deactivated(session: Session, event: ReceivedEvent[PersonDeactivat
         id=event.data.id, name="", department_id=event.data.department_id
     )
     person.active = False
+    _audit(person, event)
     session.add(person)
+
+
+def history_digest(previous: str, event_id: uuid.UUID) -> str:
+    """The digest of a person's applied events once `event_id` is applied after `previous`'s."""
+    return hashlib.sha256(f"{previous}{event_id}".encode()).hexdigest()
+
+
+def _audit(person: PersonView, event: ReceivedEvent) -> None:
+    # A lost, repeated or reordered event shows in the count or the digest (see PersonView).
+    person.applied_events += 1
+    person.applied_digest = history_digest(person.applied_digest, event.id)
 
 
 def on_skill_declared(session: Session, event: ReceivedEvent[SkillDeclared]) -> None:

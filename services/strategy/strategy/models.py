@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 import uuid_utils
-from pydantic import ConfigDict, StringConstraints
+from pydantic import ConfigDict, Strict, StringConstraints
 from sqlalchemy import JSON, Column
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
@@ -91,6 +91,11 @@ class PersonView(ViewBase, table=True):
     department_id: str = Field(index=True, max_length=40)
     community_experience_years: float = 0
     active: bool = True
+    # An audit of the person's events the view applied: how many, and a digest chaining their
+    # ids in the order applied (`handlers.history_digest`). Whoever holds the person's history
+    # (the people service's outbox) can check each event was applied once, in order.
+    applied_events: int = 0
+    applied_digest: str = Field(default="", max_length=64)
 
 
 class SkillView(ViewBase, table=True):
@@ -251,7 +256,8 @@ Metric = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 class KpiCreate(SQLModel):
     model_config = _STRICT
     metric: Metric
-    target: float
+    # JSON numbers only: `true` is not 1.
+    target: Annotated[float, Strict()]
     deadline: date
 
 
@@ -262,7 +268,7 @@ class ProgramCreate(SQLModel):
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
     ]
     owner_id: uuid.UUID
-    budget: Annotated[float, Field(ge=0)] | None = None
+    budget: Annotated[float, Field(ge=0), Strict()] | None = None
     kpis: list[KpiCreate] = Field(min_length=1, max_length=20)
 
 

@@ -14,6 +14,7 @@ from shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.db import REQUEST_CONCURRENCY, SessionDep
 from shared.errors import Conflict, NotFound
 from shared.projection import ProjectionRebuild
+from shared.timestamps import Timestamp
 from strategy import service
 from strategy.models import (
     CommunityHealth,
@@ -36,9 +37,9 @@ DepartmentQuery = Annotated[
     Query(max_length=40, description="One department's slice (a department lead's own)."),
 ]
 From = Annotated[
-    datetime | None, Query(alias="from", description="Start of the window (RFC 3339).")
+    Timestamp | None, Query(alias="from", description="Start of the window (RFC 3339).")
 ]
-To = Annotated[datetime | None, Query(alias="to", description="End of the window (RFC 3339).")]
+To = Annotated[Timestamp | None, Query(alias="to", description="End of the window (RFC 3339).")]
 
 
 def _view_session(request: Request) -> Iterator[Session]:
@@ -52,7 +53,11 @@ ViewDep = Annotated[
 ]
 
 
-@router.get("/overview", tags=["view"])
+@router.get(
+    "/overview",
+    tags=["view"],
+    responses={404: {"description": "The department is not in the view."}},
+)
 def overview(
     request: Request,
     session: SessionDep,
@@ -154,7 +159,12 @@ def program(
     )
 
 
-@router.post("/admin/rebuild", status_code=202, tags=["operations"])
+@router.post(
+    "/admin/rebuild",
+    status_code=202,
+    tags=["operations"],
+    responses={409: {"description": "A rebuild is running already."}},
+)
 async def rebuild(
     request: Request, actor: Annotated[Principal, Depends(require_roles(Role.CCO))]
 ) -> JSONResponse:

@@ -112,9 +112,11 @@ export function useFormat() {
     date: (value: unknown) => {
       if (typeof value !== "string") return "—";
       const date = new Date(value);
+      // A calendar date ("2027-06-30") is midnight UTC: shown in UTC, it stays that day.
+      const timeZone = DATE_ONLY.test(value) ? "UTC" : undefined;
       return Number.isNaN(date.getTime())
         ? value
-        : new Intl.DateTimeFormat(locale, { dateStyle: "medium" }).format(date);
+        : new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone }).format(date);
     },
     dateTime: (value: unknown) => {
       if (typeof value !== "string") return "—";
@@ -123,8 +125,20 @@ export function useFormat() {
         ? value
         : new Intl.DateTimeFormat(locale, { dateStyle: "short", timeStyle: "short" }).format(date);
     },
+    /** From one time to another, the shared parts written once ("12/05/2026 14:00 – 15:00"). */
+    range: (start: unknown, end: unknown) => {
+      const from = typeof start === "string" ? new Date(start) : null;
+      const to = typeof end === "string" ? new Date(end) : null;
+      if (!from || !to || Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from > to)
+        return "—";
+      return new Intl.DateTimeFormat(locale, { dateStyle: "short", timeStyle: "short" }).formatRange(from, to);
+    },
   };
 }
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+/** An RFC 3339 time as the services write it ("2026-05-12T14:00:00+00:00"). */
+export const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 
 /** A form that sends once, says what the service answered, and resets on success. */
 export function ActionForm({

@@ -59,6 +59,10 @@ const en = {
     open: "Open",
     back: "Back",
   },
+  departments: {
+    // The matrix's pseudo-department for customers whose FAQ question was escalated.
+    external: "Clients (FAQ)",
+  },
   overview: {
     title: "Overview",
     scoped: "Department {{department}}",
@@ -78,6 +82,16 @@ const en = {
     interactionsOut: "Help given",
     staffing: "Staffing risks",
     staffingEmpty: "No staffing risk.",
+    // One sentence per kind of risk the strategy service reports (`kind`).
+    risks: {
+      no_manager: "{{community}} ({{department}}): nobody manages this community.",
+      junior_managers_one:
+        "{{community}} ({{department}}): the company's voice here ({{managers}}) has at most {{years}} year of community experience.",
+      junior_managers_other:
+        "{{community}} ({{department}}): the company's voice here ({{managers}}) has at most {{years}} years of community experience.",
+      manager_left: "{{community}} ({{department}}): {{name}} left the company on {{date}}.",
+      manager_still_listed: "{{community}} ({{department}}): {{name}} left the company and still manages it.",
+    },
     programs: "Programs",
     programsEmpty: "No program yet.",
     alertsEmpty: "No open alert.",
@@ -153,6 +167,8 @@ const en = {
     corrected: "corrected by a person",
     channel: "Channel",
     routedTo: "Routed to",
+    openCount: "Open: {{open}}",
+    baselineFigures: "{{negative}} negative mentions, {{perHour}} per hour",
   },
   faq: {
     title: "FAQ",
@@ -217,6 +233,7 @@ const en = {
       sentiment_avg: "Average sentiment",
     },
     metricParameter: "Department, community or helper->helped",
+    metricWith: "{{metric}}: {{parameter}}",
   },
 };
 

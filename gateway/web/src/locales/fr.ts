@@ -61,6 +61,9 @@ const fr: Texts = {
     open: "Ouvrir",
     back: "Retour",
   },
+  departments: {
+    external: "Clients (FAQ)",
+  },
   overview: {
     title: "Vue d'ensemble",
     scoped: "Département {{department}}",
@@ -80,6 +83,16 @@ const fr: Texts = {
     interactionsOut: "Aide donnée",
     staffing: "Risques de staffing",
     staffingEmpty: "Aucun risque de staffing.",
+    risks: {
+      no_manager: "{{community}} ({{department}}) : personne n'anime cette communauté.",
+      junior_managers_one:
+        "{{community}} ({{department}}) : la voix de l'entreprise ici ({{managers}}) a au plus {{years}} an d'expérience de communauté.",
+      junior_managers_other:
+        "{{community}} ({{department}}) : la voix de l'entreprise ici ({{managers}}) a au plus {{years}} ans d'expérience de communauté.",
+      manager_left: "{{community}} ({{department}}) : {{name}} a quitté l'entreprise le {{date}}.",
+      manager_still_listed:
+        "{{community}} ({{department}}) : {{name}} a quitté l'entreprise et anime toujours cette communauté.",
+    },
     programs: "Programmes",
     programsEmpty: "Aucun programme pour l'instant.",
     alertsEmpty: "Aucune alerte ouverte.",
@@ -156,6 +169,8 @@ const fr: Texts = {
     corrected: "corrigée par une personne",
     channel: "Canal",
     routedTo: "Transmise à",
+    openCount: "Ouvertes : {{open}}",
+    baselineFigures: "{{negative}} mentions négatives, {{perHour}} par heure",
   },
   faq: {
     title: "FAQ",
@@ -220,6 +235,7 @@ const fr: Texts = {
       sentiment_avg: "Sentiment moyen",
     },
     metricParameter: "Département, communauté ou aidant->aidé",
+    metricWith: "{{metric}} : {{parameter}}",
   },
 };
 

@@ -2,7 +2,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { api, itemsOf, useApi } from "../api";
+import { api, itemsOf, newestFirst, useApi, useDepartments } from "../api";
 import type { Page } from "../api";
 import { may, useUser } from "../auth";
 import Chart from "../components/Chart";
@@ -14,6 +14,10 @@ const STAGES = ["submitted", "reviewing", "accepted", "implemented", "rejected"]
 const QUESTIONS = "/api/collaboration/v1/questions?limit=50";
 const PRACTICES = "/api/collaboration/v1/practices?limit=50";
 const IDEAS = "/api/collaboration/v1/ideas?limit=200";
+
+function askedAt(question: Question): string | undefined {
+  return question.asked_at ?? question.created_at;
+}
 
 function count(list: unknown[] | undefined, fallback: number | undefined): number {
   return Array.isArray(list) ? list.length : (fallback ?? 0);
@@ -32,7 +36,7 @@ function Questions() {
           {(page) => (
             <table className="table" aria-label={t("collaboration.questions")}>
               <tbody>
-                {itemsOf(page).map((question) => (
+                {newestFirst(itemsOf(page), askedAt).map((question) => (
                   <tr key={question.id}>
                     <td>
                       <strong>{question.title}</strong>
@@ -40,7 +44,7 @@ function Questions() {
                     </td>
                     <td>{question.status === "answered" ? t("collaboration.answered") : t("collaboration.open")}</td>
                     <td className="number">{count(question.answers, question.answer_count)} {t("collaboration.answers").toLowerCase()}</td>
-                    <td className="muted">{format.date(question.created_at)}</td>
+                    <td className="muted">{format.date(askedAt(question))}</td>
                   </tr>
                 ))}
               </tbody>
@@ -76,6 +80,7 @@ function Practices() {
   const user = useUser();
   const cache = useQueryClient();
   const practices = useApi<Page<Practice>>(PRACTICES);
+  const departments = useDepartments();
   const [error, setError] = useState<string | null>(null);
   return (
     <>
@@ -86,7 +91,7 @@ function Practices() {
               {itemsOf(page).map((practice) => (
                 <li key={practice.id} className="row-between">
                   <span>
-                    <strong>{practice.title}</strong> <span className="muted">{practice.department_id}</span>
+                    <strong>{practice.title}</strong> <span className="muted">{practice.department_id && departments.name(practice.department_id)}</span>
                   </span>
                   <span>
                     {count(practice.adoptions, practice.adoption_count)} {t("collaboration.adoptions").toLowerCase()}{" "}

@@ -3,11 +3,11 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useMemo } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useSearchParams } from "react-router";
-import { api, itemsOf, query, useApi } from "../api";
+import { api, itemsOf, query, useApi, useDepartments } from "../api";
 import type { Page } from "../api";
 import { may, useUser } from "../auth";
 import { ActionForm, Field, Loaded, Panel, Progress, tagsOf, text, useFormat } from "../components/ui";
-import type { Community, CommunityHealth, Department } from "../contract";
+import type { Community, CommunityHealth } from "../contract";
 
 export const KINDS = ["internal", "external"] as const;
 export const PURPOSES = ["practice", "innovation", "support", "reputation", "recruitment", "brand", "other"] as const;
@@ -31,9 +31,8 @@ export default function Communities() {
   const path = `/api/communities/v1/communities${query({ ...filter, limit: 200 })}`;
   const communities = useApi<Page<Community>>(path);
   const health = useApi<Page<CommunityHealth> | CommunityHealth[]>("/api/strategy/v1/communities/health");
-  const departments = useApi<Page<Department>>("/api/people/v1/departments?limit=200");
+  const departments = useDepartments();
   const scores = useMemo(() => healthById(itemsOf(health.data)), [health.data]);
-  const departmentNames = Object.fromEntries(itemsOf(departments.data).map((d) => [d.id, d.name]));
 
   function setFilter(name: string, value: string) {
     const next = new URLSearchParams(filters);
@@ -62,7 +61,7 @@ export default function Communities() {
         </select>
         <select aria-label={t("common.department")} value={filter.department_id ?? ""} onChange={(e) => setFilter("department_id", e.target.value)}>
           <option value="">{t("common.department")}: {t("common.all")}</option>
-          {itemsOf(departments.data).map((d) => (
+          {departments.list.map((d) => (
             <option key={d.id} value={d.id}>{d.name}</option>
           ))}
         </select>
@@ -99,7 +98,7 @@ export default function Communities() {
                       </td>
                       <td>{t(`communities.kinds.${community.kind}`, { defaultValue: community.kind })}</td>
                       <td>{t(`communities.purposes.${community.purpose}`, { defaultValue: community.purpose })}</td>
-                      <td>{departmentNames[community.owner_department_id] ?? community.owner_department_id}</td>
+                      <td>{departments.name(community.owner_department_id)}</td>
                       <td className="number">{format.number(scores[community.id]?.members)}</td>
                       <td>
                         {typeof score === "number" ? (
@@ -149,7 +148,7 @@ export default function Communities() {
             </Field>
             <Field label={t("communities.owner")}>
               <select name="owner_department_id" required>
-                {itemsOf(departments.data).map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
+                {departments.list.map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
               </select>
             </Field>
             <Field label={t("communities.description")}><textarea name="description" rows={2} /></Field>

@@ -1,7 +1,7 @@
 // One community: what it is, its health in figures, its members and its questions.
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
-import { itemsOf, query, useApi } from "../api";
+import { itemsOf, newestFirst, query, useApi } from "../api";
 import type { Page } from "../api";
 import { Figure, Loaded, Panel, pick, useFormat } from "../components/ui";
 import type { Community as CommunityShape, CommunityHealth, Question } from "../contract";
@@ -63,7 +63,7 @@ export default function Community() {
           <Loaded query={questions} isEmpty={(page) => itemsOf(page).length === 0}>
             {(page) => (
               <ul className="list">
-                {itemsOf(page).map((question) => (
+                {newestFirst(itemsOf(page), (q) => q.asked_at ?? q.created_at).map((question) => (
                   <li key={question.id}>{question.title} <span className="muted">{question.status}</span></li>
                 ))}
               </ul>

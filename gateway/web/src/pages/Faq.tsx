@@ -2,11 +2,11 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { api, itemsOf, useApi } from "../api";
+import { api, itemsOf, useApi, useDepartments } from "../api";
 import type { Page } from "../api";
 import { may, useUser } from "../auth";
 import { ActionForm, Field, Figure, Loaded, Panel, reasonOf, tagsOf, text, useFormat } from "../components/ui";
-import type { Department, FaqEntry, Overview } from "../contract";
+import type { FaqEntry, Overview } from "../contract";
 
 type AskAnswer = {
   answered: boolean;
@@ -80,7 +80,7 @@ export default function Faq() {
   const cache = useQueryClient();
   const overview = useApi<Overview>("/api/strategy/v1/overview");
   const entries = useApi<Page<FaqEntry>>("/api/listening/v1/faq?limit=200");
-  const departments = useApi<Page<Department>>("/api/people/v1/departments?limit=200");
+  const departments = useDepartments();
   const faq = overview.data?.faq;
 
   return (
@@ -99,7 +99,7 @@ export default function Faq() {
                 {itemsOf(page).map((entry) => (
                   <details key={entry.id} className="faq-entry">
                     <summary>
-                      {entry.question} <span className="muted">{entry.lang?.toUpperCase()} · {entry.department_id}</span>
+                      {entry.question} <span className="muted">{entry.lang?.toUpperCase()} · {departments.name(entry.department_id)}</span>
                     </summary>
                     <p>{entry.answer}</p>
                     <div className="tags">{(entry.tags ?? []).map((tag) => <span key={tag} className="tag">{tag}</span>)}</div>
@@ -135,7 +135,7 @@ export default function Faq() {
                 <select name="lang"><option value="fr">FR</option><option value="en">EN</option></select>
               </Field>
               <Field label={t("common.department")}>
-                <select name="department_id">{itemsOf(departments.data).map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}</select>
+                <select name="department_id">{departments.list.map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}</select>
               </Field>
               <Field label={t("common.tags")}><input name="tags" /></Field>
             </ActionForm>

@@ -1,19 +1,22 @@
 // The CCO's morning view: cross-silo ratio and its trend, who helps whom, risks, alerts, programs.
 import { useQuery } from "@tanstack/react-query";
+import type { TFunction } from "i18next";
 import { useMemo } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
-import { api, itemsOf, query, useApi } from "../api";
+import { api, countOf, itemsOf, newestFirst, query, useApi, useDepartments } from "../api";
 import type { Page } from "../api";
 import { useUser } from "../auth";
 import Chart from "../components/Chart";
 import type { ChartOption } from "../components/Chart";
-import { Figure, Loaded, Panel, Progress, pick, useFormat } from "../components/ui";
+import { Figure, Loaded, Panel, Progress, useFormat } from "../components/ui";
 import type { Alert, Matrix, Overview as OverviewShape, StaffingRisk } from "../contract";
-import { isOpen, programProgress } from "../contract";
+import { OPEN_ALERTS, programProgress, raisedAt } from "../contract";
 
 const WEEKS = 8;
 const WEEK_MS = 7 * 24 * 3600 * 1000;
+// Pixels for a department's name on the matrix's axes.
+const LABEL_WIDTH = 110;
 
 function crossSiloRatio(matrix: Matrix): number | null {
   let total = 0;
@@ -51,10 +54,44 @@ function useTrend() {
   });
 }
 
-function riskText(risk: StaffingRisk): string {
-  const what = pick(risk, "community_name", "name", "community_id") ?? "";
-  const why = pick(risk, "reason", "detail", "description", "kind", "type") ?? "";
-  return [what, why].filter(Boolean).map(String).join(" — ");
+// The strategy service writes who left and when only in a manager_left risk's English `detail`.
+const LEFT_ON = /^(.+) left the company on (\d{4}-\d{2}-\d{2})\.$/;
+const STILL_LISTED = /^(.+) left the company and still manages it\.$/;
+
+/** A staffing risk as a sentence in the reader's language; `detail` (English) for an unknown kind. */
+function riskText(
+  risk: StaffingRisk,
+  t: TFunction,
+  format: ReturnType<typeof useFormat>,
+  department: (id: string | undefined) => string,
+): string {
+  const community = risk.community_name ?? risk.community_id ?? "—";
+  const values = { community, department: department(risk.owner_department_id) };
+  const managers = risk.managers ?? [];
+  const names = (list: typeof managers) => list.map((m) => m.name ?? m.person_id).filter(Boolean).join(", ");
+  switch (risk.kind) {
+    case "no_manager":
+      return t("overview.risks.no_manager", values);
+    case "junior_managers": {
+      const current = managers.filter((m) => m.active !== false);
+      if (!current.length) break;
+      const years = Math.max(...current.map((m) => m.community_experience_years ?? 0));
+      return t("overview.risks.junior_managers", {
+        ...values,
+        managers: names(current),
+        years: format.number(years, 1),
+        count: years,
+      });
+    }
+    case "manager_left": {
+      const left = LEFT_ON.exec(risk.detail ?? "");
+      if (left) return t("overview.risks.manager_left", { ...values, name: left[1], date: format.date(left[2]) });
+      const listed = STILL_LISTED.exec(risk.detail ?? "")?.[1] ?? names(managers.filter((m) => m.active === false));
+      if (listed) return t("overview.risks.manager_still_listed", { ...values, name: listed });
+      break;
+    }
+  }
+  return [community, risk.detail].filter(Boolean).join(" — ");
 }
 
 export default function Overview() {
@@ -67,29 +104,34 @@ export default function Overview() {
     `/api/strategy/v1/overview${scoped ? query({ department_id: user.department }) : ""}`,
     30_000,
   );
-  const alerts = useApi<Page<Alert>>("/api/listening/v1/alerts?limit=50", 60_000);
+  const alerts = useApi<Page<Alert>>(OPEN_ALERTS, 60_000);
   const trend = useTrend();
-  const openAlerts = itemsOf(alerts.data).filter(isOpen);
+  const openAlerts = newestFirst(itemsOf(alerts.data), raisedAt);
   const data = overview.data;
-  const names = useMemo(
-    () => Object.fromEntries((data?.departments ?? []).map((d) => [d.id, d.name])),
-    [data],
-  );
+  const departments = useDepartments();
+  // The overview names its departments too: still names when the people service is down.
+  const name = useMemo(() => {
+    const names = new Map((data?.departments ?? []).map((d) => [d.id, d.name]));
+    return (id: string | null | undefined) => names.get(id ?? "") ?? departments.name(id);
+  }, [data, departments.name]);
 
   const heatmap = useMemo<ChartOption | null>(() => {
     const matrix = data?.matrix;
     if (!matrix || !matrix.departments?.length) return null;
-    const labels = matrix.departments.map((id) => names[id] ?? id);
+    const labels = matrix.departments.map(name);
     const cells = matrix.cells.flatMap((row, i) => row.map((count, j) => [j, i, count]));
     const highest = Math.max(1, ...cells.map((cell) => cell[2]));
+    // Long names are cut to LABEL_WIDTH (the tooltip gives them whole); every label is shown,
+    // the x-axis ones slanted, and the grid leaves them room above the colour scale.
+    const axisLabel = { width: LABEL_WIDTH, overflow: "truncate", ellipsis: "…", interval: 0 };
     return {
       tooltip: {
         formatter: (p: { value: number[] }) =>
           `${labels[p.value[0]]} → ${labels[p.value[1]]}: ${p.value[2]}`,
       },
-      grid: { left: 130, right: 20, top: 10, bottom: 90 },
-      xAxis: { type: "category", data: labels, axisLabel: { rotate: 40 }, splitArea: { show: true } },
-      yAxis: { type: "category", data: labels, splitArea: { show: true } },
+      grid: { left: LABEL_WIDTH + 16, right: 16, top: 10, bottom: LABEL_WIDTH + 50 },
+      xAxis: { type: "category", data: labels, axisLabel: { ...axisLabel, rotate: 45 }, splitArea: { show: true } },
+      yAxis: { type: "category", data: labels, axisLabel, splitArea: { show: true } },
       visualMap: {
         min: 0,
         max: highest,
@@ -101,7 +143,7 @@ export default function Overview() {
       },
       series: [{ type: "heatmap", data: cells, label: { show: true } }],
     };
-  }, [data, names]);
+  }, [data, name]);
 
   const trendChart = useMemo<ChartOption | null>(() => {
     const points = trend.data?.filter((point) => point.ratio !== null) ?? [];
@@ -121,7 +163,7 @@ export default function Overview() {
     <div className="page">
       <div className="page-title">
         <h1>{t("overview.title")}</h1>
-        {scoped && <span className="badge">{t("overview.scoped", { department: user.department })}</span>}
+        {scoped && <span className="badge">{t("overview.scoped", { department: name(user.department) })}</span>}
         {data && <span className="muted">{t("overview.asOf", { date: format.dateTime(data.as_of) })}</span>}
       </div>
 
@@ -129,7 +171,7 @@ export default function Overview() {
         <Figure label={t("overview.crossSilo")} value={format.percent(data?.cross_silo_ratio)} hint={t("overview.crossSiloHelp")} />
         <Figure label={t("overview.headcount")} value={data ? format.number(headcount) : "—"} />
         <Figure label={t("overview.deflection")} value={format.percent(data?.faq?.deflection_rate)} />
-        <Figure label={t("overview.openAlerts")} value={alerts.isSuccess ? openAlerts.length : "—"} />
+        <Figure label={t("overview.openAlerts")} value={alerts.isSuccess ? countOf(alerts.data) : "—"} />
       </div>
 
       <div className="grid">
@@ -181,7 +223,7 @@ export default function Overview() {
             {(o) => (
               <ul className="list">
                 {(o.staffing_risks ?? []).map((risk, n) => (
-                  <li key={n} className="risk">{riskText(risk)}</li>
+                  <li key={n} className="risk" data-kind={risk.kind}>{riskText(risk, t, format, name)}</li>
                 ))}
               </ul>
             )}
@@ -194,8 +236,8 @@ export default function Overview() {
               <ul className="list">
                 {openAlerts.slice(0, 5).map((alert) => (
                   <li key={alert.id}>
-                    <strong>{names[alert.department_id ?? ""] ?? alert.department_id ?? "—"}</strong>{" "}
-                    <span className="muted">{format.dateTime(alert.created_at)}</span>
+                    <strong>{name(alert.department_id)}</strong>{" "}
+                    <span className="muted">{format.dateTime(raisedAt(alert))}</span>
                   </li>
                 ))}
               </ul>

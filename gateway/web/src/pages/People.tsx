@@ -3,11 +3,11 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
-import { api, itemsOf, query, useApi } from "../api";
+import { api, itemsOf, query, useApi, useDepartments } from "../api";
 import type { Page } from "../api";
 import { may, useUser } from "../auth";
 import { ActionForm, Field, Loaded, Panel, pick, text, useFormat } from "../components/ui";
-import type { Department, Person } from "../contract";
+import type { Person } from "../contract";
 
 type Expert = Record<string, unknown>;
 
@@ -27,6 +27,7 @@ export function reasonsOf(expert: Expert): string[] {
 function Experts() {
   const { t } = useTranslation();
   const format = useFormat();
+  const departments = useDepartments();
   const [topic, setTopic] = useState("");
   const experts = useApi<Page<Expert> | { experts: Expert[] }>(
     topic ? `/api/strategy/v1/experts${query({ topic })}` : null,
@@ -57,7 +58,7 @@ function Experts() {
                     <div className="row-between">
                       <Link to={`/people/${id}`}>{String(pick(expert, "name", "email") ?? id)}</Link>
                       <span className="muted">
-                        {String(pick(expert, "department_id", "department") ?? "")} · {t("common.score")} {format.number(pick(expert, "score"), 2)}
+                        {departments.name(String(pick(expert, "department_id", "department") ?? ""))} · {t("common.score")} {format.number(pick(expert, "score"), 2)}
                       </span>
                     </div>
                     <ul className="reasons" aria-label={t("people.reasons")}>
@@ -81,8 +82,7 @@ export default function People() {
   const [filter, setFilter] = useState("");
   const path = `/api/people/v1/people${query({ q: filter, limit: 200 })}`;
   const people = useApi<Page<Person>>(path);
-  const departments = useApi<Page<Department>>("/api/people/v1/departments?limit=200");
-  const names = Object.fromEntries(itemsOf(departments.data).map((d) => [d.id, d.name]));
+  const departments = useDepartments();
 
   return (
     <div className="page">
@@ -104,7 +104,7 @@ export default function People() {
                     <tr key={person.id}>
                       <td><Link to={`/people/${person.id}`}>{person.name}</Link></td>
                       <td className="muted">{person.title}</td>
-                      <td>{names[person.department_id] ?? person.department_id}</td>
+                      <td>{departments.name(person.department_id)}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -135,7 +135,7 @@ export default function People() {
             <Field label={t("people.email")}><input name="email" type="email" required /></Field>
             <Field label={t("common.department")}>
               <select name="department_id" required>
-                {itemsOf(departments.data).map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
+                {departments.list.map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
               </select>
             </Field>
             <Field label={t("people.jobTitle")}><input name="title" maxLength={120} /></Field>

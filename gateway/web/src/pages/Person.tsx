@@ -2,7 +2,7 @@
 import { useMemo } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
-import { useApi } from "../api";
+import { useApi, useDepartments } from "../api";
 import Chart from "../components/Chart";
 import type { ChartOption } from "../components/Chart";
 import { Figure, Loaded, Panel, useFormat } from "../components/ui";
@@ -12,6 +12,7 @@ export default function Person() {
   const { id = "" } = useParams();
   const { t } = useTranslation();
   const format = useFormat();
+  const departments = useDepartments();
   const person = useApi<PersonShape>(`/api/people/v1/people/${encodeURIComponent(id)}`);
   const skills = useMemo<ChartOption | null>(() => {
     const list = [...(person.data?.skills ?? [])].sort((a, b) => a.level - b.level);
@@ -35,7 +36,7 @@ export default function Person() {
               <h1>{p.name}</h1>
               {p.active === false && <span className="badge warn">{t("people.inactive")}</span>}
             </div>
-            <p className="muted">{[p.title, p.department_id, p.email].filter(Boolean).join(" · ")}</p>
+            <p className="muted">{[p.title, p.department_id && departments.name(p.department_id), p.email].filter(Boolean).join(" · ")}</p>
             <div className="figures">
               <Figure label={t("people.experience")} value={format.number(p.community_experience_years, 1)} />
               <Figure label={t("people.languages")} value={(p.languages ?? []).join(", ").toUpperCase() || "—"} />

@@ -2,7 +2,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { api, itemsOf, useApi } from "../api";
+import { api, itemsOf, useApi, useDepartments } from "../api";
 import type { Page } from "../api";
 import { may, useUser } from "../auth";
 import { ActionForm, Field, Loaded, Panel, Progress, text, useFormat } from "../components/ui";
@@ -12,12 +12,30 @@ import { programProgress } from "../contract";
 const PROGRAMS = "/api/strategy/v1/programs?limit=200";
 const METRICS = ["cross_silo_ratio", "cross_silo_ratio:", "help:", "community_health:", "faq_deflection_rate", "sentiment_avg"];
 
+/** A KPI's metric in words, its departments by name ("help:rd->after-sales": R&D → SAV). */
+function useMetricLabel() {
+  const { t } = useTranslation();
+  const departments = useDepartments();
+  return (metric: string) => {
+    const colon = metric.indexOf(":");
+    if (colon < 0) return t(`programs.metrics.${metric}`, { defaultValue: metric });
+    const kind = metric.slice(0, colon + 1);
+    const parameter = metric.slice(colon + 1);
+    const shown =
+      kind === "help:" ? parameter.split("->").map(departments.name).join(" → ")
+      : kind === "cross_silo_ratio:" ? departments.name(parameter)
+      : parameter;
+    return t("programs.metricWith", { metric: t(`programs.metrics.${kind}`, { defaultValue: kind }), parameter: shown });
+  };
+}
+
 export default function Programs() {
   const { t } = useTranslation();
   const format = useFormat();
   const user = useUser();
   const cache = useQueryClient();
   const programs = useApi<Page<Program>>(PROGRAMS);
+  const metricLabel = useMetricLabel();
   const [kpis, setKpis] = useState(1);
 
   return (
@@ -49,7 +67,7 @@ export default function Programs() {
                       <tbody>
                         {(program.kpis ?? []).map((kpi) => (
                           <tr key={kpi.metric}>
-                            <td>{kpi.metric}</td>
+                            <td>{metricLabel(kpi.metric)}</td>
                             <td className="number">{format.number(kpi.current, 2)}</td>
                             <td className="number">{format.number(kpi.target, 2)}</td>
                             <td>{format.date(kpi.deadline)}</td>

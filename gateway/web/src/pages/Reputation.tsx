@@ -2,48 +2,69 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { api, itemsOf, query, useApi } from "../api";
+import { api, countOf, itemsOf, newestFirst, query, useApi, useDepartments } from "../api";
 import type { Page } from "../api";
 import { may, useUser } from "../auth";
 import Chart from "../components/Chart";
 import type { ChartOption } from "../components/Chart";
-import { Loaded, Panel, reasonOf, useFormat } from "../components/ui";
+import { Loaded, Panel, TIMESTAMP, pick, reasonOf, useFormat } from "../components/ui";
 import type { Alert, Mention, ReputationBucket } from "../contract";
-import { isOpen } from "../contract";
+import { OPEN_ALERTS, isOpen, raisedAt } from "../contract";
 
 const LABELS = ["negative", "neutral", "positive"] as const;
 const DAY_MS = 24 * 3600 * 1000;
+const ALERTS = "/api/listening/v1/alerts";
 
-function describe(value: unknown): string {
+/** A value of an alert's explanation as text, its times in the reader's locale. */
+function describe(value: unknown, format: ReturnType<typeof useFormat>): string {
   if (value === null || value === undefined) return "—";
-  if (Array.isArray(value)) return value.map(describe).join(", ");
-  if (typeof value === "object")
-    return Object.entries(value).map(([k, v]) => `${k.replaceAll("_", " ")}: ${describe(v)}`).join(" · ");
+  if (Array.isArray(value)) return value.map((v) => describe(v, format)).join(", ");
+  if (typeof value === "object") {
+    const start = pick(value, "start");
+    const end = pick(value, "end");
+    const range = start && end ? [format.range(start, end)] : [];
+    const rest = Object.entries(value).filter(([k]) => !range.length || (k !== "start" && k !== "end"));
+    return [...range, ...rest.map(([k, v]) => `${k.replaceAll("_", " ")}: ${describe(v, format)}`)].join(" · ");
+  }
+  if (typeof value === "string" && TIMESTAMP.test(value)) return format.dateTime(value);
+  if (typeof value === "number") return format.number(value, 2);
   return String(value);
 }
 
 function AlertCard({ alert, canAct }: { alert: Alert; canAct: boolean }) {
   const { t } = useTranslation();
   const format = useFormat();
+  const departments = useDepartments();
   const cache = useQueryClient();
   const [error, setError] = useState<string | null>(null);
   const explanation = alert.explanation ?? {};
   const terms = explanation.top_terms ?? [];
+  const baseline = explanation.baseline;
   return (
     <article className={isOpen(alert) ? "alert open" : "alert"} aria-label={t("reputation.alerts")}>
       <div className="row-between">
-        <strong>{alert.department_id ?? "—"}</strong>
-        <span className="muted">{format.dateTime(alert.created_at)}</span>
+        <strong>{departments.name(alert.department_id)}</strong>
+        <span className="muted">{format.dateTime(raisedAt(alert))}</span>
       </div>
       <details open={isOpen(alert)}>
         <summary>{t("reputation.explanation")}</summary>
         <dl className="explanation">
           <dt>{t("reputation.window")}</dt>
-          <dd>{describe(explanation.window)}</dd>
+          <dd>{describe(explanation.window ?? { start: alert.window_start, end: alert.window_end }, format)}</dd>
           <dt>{t("reputation.baseline")}</dt>
-          <dd>{describe(explanation.baseline)}</dd>
+          <dd>
+            {pick(baseline, "start") && pick(baseline, "end")
+              ? [
+                  format.range(pick(baseline, "start"), pick(baseline, "end")),
+                  t("reputation.baselineFigures", {
+                    negative: format.number(pick(baseline, "negative_mentions")),
+                    perHour: format.number(pick(baseline, "per_hour"), 2),
+                  }),
+                ].join(" · ")
+              : describe(baseline, format)}
+          </dd>
           <dt>{t("reputation.topTerms")}</dt>
-          <dd className="tags">{terms.map((term) => <span key={describe(term)} className="tag">{describe(term)}</span>)}</dd>
+          <dd className="tags">{terms.map((term) => <span key={describe(term, format)} className="tag">{describe(term, format)}</span>)}</dd>
           <dt>{t("reputation.samples")}</dt>
           <dd>{(explanation.sample_mention_ids ?? []).length}</dd>
         </dl>
@@ -54,7 +75,8 @@ function AlertCard({ alert, canAct }: { alert: Alert; canAct: boolean }) {
           onClick={async () => {
             try {
               await api(`/api/listening/v1/alerts/${alert.id}/ack`, { method: "POST" });
-              await cache.invalidateQueries({ queryKey: ["/api/listening/v1/alerts?limit=50"] });
+              // Every list of alerts (this page's, the open ones the overview counts).
+              await cache.invalidateQueries({ predicate: (q) => String(q.queryKey[0]).startsWith(ALERTS) });
             } catch (failure) {
               setError(reasonOf(failure));
             }
@@ -120,7 +142,8 @@ export default function Reputation() {
     return { from: new Date(to.getTime() - 30 * DAY_MS).toISOString(), to: to.toISOString() };
   }, []);
   const reputation = useApi<{ buckets: ReputationBucket[] }>(`/api/listening/v1/reputation${query({ ...range, bucket: "day" })}`);
-  const alerts = useApi<Page<Alert>>("/api/listening/v1/alerts?limit=50");
+  const alerts = useApi<Page<Alert>>(`${ALERTS}?limit=50`);
+  const openAlerts = useApi<Page<Alert>>(OPEN_ALERTS);
   const mentions = useApi<Page<Mention>>(`/api/listening/v1/mentions${query({ sentiment, limit: 50 })}`);
   const moderator = may.moderateReputation(user);
 
@@ -129,8 +152,9 @@ export default function Reputation() {
     if (!buckets.length) return null;
     return {
       tooltip: { trigger: "axis" },
-      legend: { data: [t("reputation.volume"), t("reputation.sentiment"), t("reputation.negativeShare")] },
-      grid: { left: 50, right: 50, top: 40, bottom: 30 },
+      // The legend below the dates, not over them.
+      legend: { data: [t("reputation.volume"), t("reputation.sentiment"), t("reputation.negativeShare")], bottom: 0 },
+      grid: { left: 50, right: 50, top: 40, bottom: 60 },
       xAxis: { type: "category", data: buckets.map((b) => format.date(b.start)) },
       yAxis: [
         { type: "value", name: t("reputation.volume") },
@@ -153,11 +177,21 @@ export default function Reputation() {
             {() => chart && <Chart option={chart} label={t("reputation.overTime")} height={300} />}
           </Loaded>
         </Panel>
-        <Panel title={t("reputation.alerts")} wide>
+        <Panel
+          title={t("reputation.alerts")}
+          wide
+          actions={
+            openAlerts.isSuccess && (
+              <span className={itemsOf(openAlerts.data).length ? "badge warn" : "badge"} role="status">
+                {t("reputation.openCount", { open: countOf(openAlerts.data) })}
+              </span>
+            )
+          }
+        >
           <Loaded query={alerts} isEmpty={(page) => itemsOf(page).length === 0}>
             {(page) => (
               <div className="cards">
-                {itemsOf(page).map((alert) => <AlertCard key={alert.id} alert={alert} canAct={moderator} />)}
+                {newestFirst(itemsOf(page), raisedAt).map((alert) => <AlertCard key={alert.id} alert={alert} canAct={moderator} />)}
               </div>
             )}
           </Loaded>
@@ -184,7 +218,7 @@ export default function Reputation() {
                   </tr>
                 </thead>
                 <tbody>
-                  {itemsOf(page).map((mention) => <MentionRow key={mention.id} mention={mention} canCorrect={moderator} />)}
+                  {newestFirst(itemsOf(page), (m) => m.published_at).map((mention) => <MentionRow key={mention.id} mention={mention} canCorrect={moderator} />)}
                 </tbody>
               </table>
             )}
