@@ -63,5 +63,13 @@ test-faults: install web
 asyncapi: install
 	$(UV) run --frozen python scripts/asyncapi.py
 
+.PHONY: bench
+# The performance report (bench/results/latest.md and .json), each figure against a ceiling
+# measured in the same run; about 13 minutes. The load generator, wrk, is Debian's package.
+bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		apt-get install -y -qq wrk >/dev/null; } || { echo "bench needs wrk: apt-get install -y wrk"; exit 1; }
+	$(UV) run --frozen python -m bench
+
 clean:
 	rm -rf data

@@ -68,6 +68,8 @@ REPLACED = {
 }
 # The gateway's server adds its own.
 NOT_RETURNED = HOP_BY_HOP | {"x-request-id", "server", "date"}
+# Answers up to this size are read whole before they are returned (all of the services' JSON).
+BUFFERED_BODY_BYTES = 1 << 20
 
 
 def upstream_url(request: Request, service: str, routes: dict[str, str]) -> httpx.URL:
@@ -129,6 +131,27 @@ async def forward(
         finally:
             in_flight.release()
 
+    response_headers = [
+        (name, value)
+        for name, value in upstream.headers.raw
+        if name.decode("latin-1").lower() not in NOT_RETURNED
+    ]
+    length = upstream.headers.get("content-length", "")
+    if length.isdigit() and int(length) <= BUFFERED_BODY_BYTES:
+        # Read whole before answering: should the service die midway, the client gets a clean
+        # 502 rather than a status followed by a cut body.
+        try:
+            content = b"".join([chunk async for chunk in upstream.aiter_raw()])
+        except httpx.TimeoutException as error:
+            raise UpstreamTimeout(f"The {service} service did not answer in time.") from error
+        except httpx.TransportError as error:
+            raise UpstreamUnavailable(f"The {service} service broke off its answer.") from error
+        finally:
+            await close()
+        response: Response = Response(content, status_code=upstream.status_code)
+        response.raw_headers = response_headers
+        return response
+
     async def body() -> AsyncIterator[bytes]:
         try:
             async for chunk in upstream.aiter_raw():
@@ -136,11 +159,6 @@ async def forward(
         finally:
             await close()
 
-    response_headers = [
-        (name, value)
-        for name, value in upstream.headers.raw
-        if name.decode("latin-1").lower() not in NOT_RETURNED
-    ]
     response = StreamingResponse(
         body(),
         status_code=upstream.status_code,

@@ -5,7 +5,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
@@ -26,6 +26,12 @@ class Page(BaseModel, Generic[Item]):
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size.")]
 Cursor = Annotated[
     str | None, Query(max_length=200, description="The `next_cursor` of the previous page.")
+]
+
+
+Order = Annotated[
+    Literal["asc", "desc"],
+    Query(description="`asc`: oldest first; `desc`: newest first (ids are time-ordered)."),
 ]
 
 
@@ -59,11 +65,15 @@ def paginate(
     limit: int,
     cursor: str | None,
     to_item: Callable[[Any], Item],
+    order: str = "asc",
 ) -> Page[Item]:
-    """One page of `query` ordered by the unique column `key`, after the cursor's key."""
+    """One page of `query` ordered by the unique column `key` (`order`), after the cursor's key."""
+    descending = order == "desc"
     if cursor:
-        query = query.where(key > decode_cursor(cursor, _key_type(key)))
-    rows: Sequence[Any] = session.scalars(query.order_by(key).limit(limit + 1)).all()
+        after = decode_cursor(cursor, _key_type(key))
+        query = query.where(key < after if descending else key > after)
+    ordered = query.order_by(key.desc() if descending else key)
+    rows: Sequence[Any] = session.scalars(ordered.limit(limit + 1)).all()
     items = [to_item(row) for row in rows[:limit]]
     next_cursor = encode_cursor(getattr(rows[limit - 1], key.key)) if len(rows) > limit else None
     return Page[Any](items=items, next_cursor=next_cursor)

@@ -97,19 +97,6 @@ export function countOf<T>(page: Page<T> | undefined | null): string {
   return page?.next_cursor ? `${count}+` : String(count);
 }
 
-/**
- * Newest first. The listing APIs page in ascending id order and offer no other ordering, so
- * this sorts only the page that was loaded (by the time `timeOf` gives, most recent first);
- * items without a time go last.
- */
-export function newestFirst<T>(items: T[], timeOf: (item: T) => string | null | undefined): T[] {
-  const time = (item: T) => {
-    const value = Date.parse(timeOf(item) ?? "");
-    return Number.isNaN(value) ? -Infinity : value;
-  };
-  return [...items].sort((a, b) => time(b) - time(a));
-}
-
 /** Every item of a paged list, following `next_cursor` (up to `maxPages` pages). */
 export async function allItems<T>(
   path: string,

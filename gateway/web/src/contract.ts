@@ -90,7 +90,7 @@ export type Alert = {
 };
 
 /** The open alerts: the listening service filters by status, 200 is its largest page. */
-export const OPEN_ALERTS = "/api/listening/v1/alerts?status=open&limit=200";
+export const OPEN_ALERTS = "/api/listening/v1/alerts?status=open&order=desc&limit=200";
 
 /** When an alert was raised (`created_at` in older answers). */
 export function raisedAt(alert: Alert): string | undefined {

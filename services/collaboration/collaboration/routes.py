@@ -30,7 +30,7 @@ from collaboration.models import (
 )
 from shared.auth import CurrentPrincipal
 from shared.db import SessionDep
-from shared.pagination import Cursor, Limit, Page
+from shared.pagination import Cursor, Limit, Order, Page
 
 router = APIRouter(prefix="/v1")
 
@@ -75,6 +75,7 @@ def list_questions(
     q: Search = None,
     limit: Limit = 50,
     cursor: Cursor = None,
+    order: Order = "asc",
 ) -> Page[QuestionPublic]:
     return service.list_questions(
         session,
@@ -85,6 +86,7 @@ def list_questions(
         q=q,
         limit=limit,
         cursor=cursor,
+        order=order,
     )
 
 
@@ -171,9 +173,10 @@ def list_practices(
     q: Search = None,
     limit: Limit = 50,
     cursor: Cursor = None,
+    order: Order = "asc",
 ) -> Page[PracticePublic]:
     return service.list_practices(
-        session, tag=tag, department_id=department_id, q=q, limit=limit, cursor=cursor
+        session, tag=tag, department_id=department_id, q=q, limit=limit, cursor=cursor, order=order
     )
 
 
@@ -220,6 +223,7 @@ def list_ideas(
     q: Search = None,
     limit: Limit = 50,
     cursor: Cursor = None,
+    order: Order = "asc",
 ) -> Page[IdeaPublic]:
     return service.list_ideas(
         session,
@@ -229,6 +233,7 @@ def list_ideas(
         q=q,
         limit=limit,
         cursor=cursor,
+        order=order,
     )
 
 

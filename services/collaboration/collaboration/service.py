@@ -236,6 +236,7 @@ def list_questions(
     q: str | None,
     limit: int,
     cursor: str | None,
+    order: str = "asc",
 ) -> Page[QuestionPublic]:
     query = select(Question).options(selectinload(Question.tags))
     if tag:
@@ -255,7 +256,13 @@ def list_questions(
     if q and q.strip():
         query = query.where(_matching("question", Question.id, q))
     return paginate(
-        session, query, key=Question.id, limit=limit, cursor=cursor, to_item=question_public
+        session,
+        query,
+        key=Question.id,
+        limit=limit,
+        cursor=cursor,
+        to_item=question_public,
+        order=order,
     )
 
 
@@ -571,6 +578,7 @@ def list_practices(
     q: str | None,
     limit: int,
     cursor: str | None,
+    order: str = "asc",
 ) -> Page[PracticePublic]:
     query = select(Practice).options(selectinload(Practice.tags))
     if tag:
@@ -584,7 +592,13 @@ def list_practices(
     if q and q.strip():
         query = query.where(_matching("practice", Practice.id, q))
     return paginate(
-        session, query, key=Practice.id, limit=limit, cursor=cursor, to_item=practice_public
+        session,
+        query,
+        key=Practice.id,
+        limit=limit,
+        cursor=cursor,
+        to_item=practice_public,
+        order=order,
     )
 
 
@@ -714,6 +728,7 @@ def list_ideas(
     q: str | None,
     limit: int,
     cursor: str | None,
+    order: str = "asc",
 ) -> Page[IdeaPublic]:
     query = select(Idea).options(selectinload(Idea.tags))
     if status:
@@ -726,7 +741,9 @@ def list_ideas(
         query = query.where(Idea.community_id == community_id)
     if q and q.strip():
         query = query.where(_matching("idea", Idea.id, q))
-    return paginate(session, query, key=Idea.id, limit=limit, cursor=cursor, to_item=idea_public)
+    return paginate(
+        session, query, key=Idea.id, limit=limit, cursor=cursor, to_item=idea_public, order=order
+    )
 
 
 def vote_for_idea(

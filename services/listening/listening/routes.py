@@ -44,7 +44,7 @@ from listening.settings import Settings
 from shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.db import SessionDep
 from shared.errors import PayloadTooLarge, Problem, Unprocessable, UnsupportedMediaType
-from shared.pagination import Cursor, Limit, Page
+from shared.pagination import Cursor, Limit, Order, Page
 from shared.timestamps import Timestamp
 
 router = APIRouter(prefix="/v1")
@@ -248,6 +248,7 @@ def list_mentions(
     q: Annotated[str | None, Query(max_length=200, description="Words in the text.")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
+    order: Order = "asc",
 ) -> Page[MentionPublic]:
     return service.list_mentions(
         session,
@@ -261,6 +262,7 @@ def list_mentions(
         q=q,
         limit=limit,
         cursor=cursor,
+        order=order,
     )
 
 
@@ -359,9 +361,15 @@ def list_alerts(
     department_id: Annotated[str | None, Query(max_length=40)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
+    order: Order = "asc",
 ) -> Page[AlertPublic]:
     return service.list_alerts(
-        session, status=status_, department_id=department_id, limit=limit, cursor=cursor
+        session,
+        status=status_,
+        department_id=department_id,
+        limit=limit,
+        cursor=cursor,
+        order=order,
     )
 
 
@@ -429,9 +437,15 @@ def list_asks(
     department_id: Annotated[str | None, Query(max_length=40)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
+    order: Order = "asc",
 ) -> Page[FaqAskPublic]:
     return service.list_asks(
-        session, answered=answered, department_id=department_id, limit=limit, cursor=cursor
+        session,
+        answered=answered,
+        department_id=department_id,
+        limit=limit,
+        cursor=cursor,
+        order=order,
     )
 
 

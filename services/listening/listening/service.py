@@ -446,6 +446,7 @@ def list_mentions(
     q: str | None,
     limit: int,
     cursor: str | None,
+    order: str = "asc",
 ) -> Page[MentionPublic]:
     query = select(Mention)
     if since is not None:
@@ -464,7 +465,9 @@ def list_mentions(
         query = query.where(Mention.lang == lang)
     if q and q.strip():
         query = query.where(func.lower(Mention.text).contains(q.strip().lower(), autoescape=True))
-    return paginate(session, query, key=Mention.id, limit=limit, cursor=cursor, to_item=to_public)
+    return paginate(
+        session, query, key=Mention.id, limit=limit, cursor=cursor, to_item=to_public, order=order
+    )
 
 
 def relabel_mention(
@@ -851,6 +854,7 @@ def list_alerts(
     department_id: str | None,
     limit: int,
     cursor: str | None,
+    order: str = "asc",
 ) -> Page[AlertPublic]:
     query = select(Alert)
     if status:
@@ -858,7 +862,13 @@ def list_alerts(
     if department_id:
         query = query.where(Alert.department_id == department_id)
     return paginate(
-        session, query, key=Alert.id, limit=limit, cursor=cursor, to_item=AlertPublic.model_validate
+        session,
+        query,
+        key=Alert.id,
+        limit=limit,
+        cursor=cursor,
+        to_item=AlertPublic.model_validate,
+        order=order,
     )
 
 
@@ -1111,6 +1121,7 @@ def list_asks(
     department_id: str | None,
     limit: int,
     cursor: str | None,
+    order: str = "asc",
 ) -> Page[FaqAskPublic]:
     query = select(FaqAsk)
     if answered is not None:
@@ -1124,4 +1135,5 @@ def list_asks(
         limit=limit,
         cursor=cursor,
         to_item=FaqAskPublic.model_validate,
+        order=order,
     )

@@ -255,10 +255,27 @@ async def test_questions_are_paginated(api):
     assert third["next_cursor"] is None
 
 
+async def test_questions_are_listed_newest_first_on_request(api):
+    ines = api.member("rd")
+    asked = [(await api.ask(ines, title=f"Question {n}"))["id"] for n in range(5)]
+
+    ids, cursor = [], ""
+    for _ in range(3):
+        page = (
+            await api.client.get(f"/v1/questions?order=desc&limit=2{cursor}", headers=ines.headers)
+        ).json()
+        ids += [item["id"] for item in page["items"]]
+        cursor = f"&cursor={page['next_cursor']}"
+
+    assert ids == asked[::-1]
+    assert page["next_cursor"] is None
+
+
 async def test_bad_list_parameters_are_4xx(api):
     ines = api.member("rd")
     queries = {
         "status=closed": 422,
+        "order=newest": 422,
         "limit=0": 422,
         "limit=201": 422,
         "cursor=bm90LWpzb24": 400,

@@ -2,7 +2,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { api, itemsOf, newestFirst, useApi, useDepartments } from "../api";
+import { api, itemsOf, useApi, useDepartments } from "../api";
 import type { Page } from "../api";
 import { may, useUser } from "../auth";
 import Chart from "../components/Chart";
@@ -11,9 +11,9 @@ import { ActionForm, Field, Loaded, Panel, reasonOf, tagsOf, text, useFormat } f
 import type { Idea, Practice, Question } from "../contract";
 
 const STAGES = ["submitted", "reviewing", "accepted", "implemented", "rejected"] as const;
-const QUESTIONS = "/api/collaboration/v1/questions?limit=50";
-const PRACTICES = "/api/collaboration/v1/practices?limit=50";
-const IDEAS = "/api/collaboration/v1/ideas?limit=200";
+const QUESTIONS = "/api/collaboration/v1/questions?order=desc&limit=50";
+const PRACTICES = "/api/collaboration/v1/practices?order=desc&limit=50";
+const IDEAS = "/api/collaboration/v1/ideas?order=desc&limit=200";
 
 function askedAt(question: Question): string | undefined {
   return question.asked_at ?? question.created_at;
@@ -36,7 +36,7 @@ function Questions() {
           {(page) => (
             <table className="table" aria-label={t("collaboration.questions")}>
               <tbody>
-                {newestFirst(itemsOf(page), askedAt).map((question) => (
+                {itemsOf(page).map((question) => (
                   <tr key={question.id}>
                     <td>
                       <strong>{question.title}</strong>

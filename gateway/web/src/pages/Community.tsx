@@ -1,7 +1,7 @@
 // One community: what it is, its health in figures, its members and its questions.
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
-import { itemsOf, newestFirst, query, useApi } from "../api";
+import { itemsOf, query, useApi } from "../api";
 import type { Page } from "../api";
 import { Figure, Loaded, Panel, pick, useFormat } from "../components/ui";
 import type { Community as CommunityShape, CommunityHealth, Question } from "../contract";
@@ -14,7 +14,7 @@ export default function Community() {
   const community = useApi<CommunityShape>(`/api/communities/v1/communities/${encodeURIComponent(id)}`);
   const members = useApi<Page<Record<string, unknown>>>(`/api/communities/v1/communities/${encodeURIComponent(id)}/members?limit=200`);
   const health = useApi<Page<CommunityHealth> | CommunityHealth[]>("/api/strategy/v1/communities/health");
-  const questions = useApi<Page<Question>>(`/api/collaboration/v1/questions${query({ community_id: id, limit: 50 })}`);
+  const questions = useApi<Page<Question>>(`/api/collaboration/v1/questions${query({ community_id: id, order: "desc", limit: 50 })}`);
   const score = healthById(itemsOf(health.data))[id];
   const firstAnswerHours =
     score?.median_first_answer_hours ??
@@ -63,7 +63,7 @@ export default function Community() {
           <Loaded query={questions} isEmpty={(page) => itemsOf(page).length === 0}>
             {(page) => (
               <ul className="list">
-                {newestFirst(itemsOf(page), (q) => q.asked_at ?? q.created_at).map((question) => (
+                {itemsOf(page).map((question) => (
                   <li key={question.id}>{question.title} <span className="muted">{question.status}</span></li>
                 ))}
               </ul>

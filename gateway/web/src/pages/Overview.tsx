@@ -4,7 +4,7 @@ import type { TFunction } from "i18next";
 import { useMemo } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
-import { api, countOf, itemsOf, newestFirst, query, useApi, useDepartments } from "../api";
+import { api, countOf, itemsOf, query, useApi, useDepartments } from "../api";
 import type { Page } from "../api";
 import { useUser } from "../auth";
 import Chart from "../components/Chart";
@@ -106,7 +106,7 @@ export default function Overview() {
   );
   const alerts = useApi<Page<Alert>>(OPEN_ALERTS, 60_000);
   const trend = useTrend();
-  const openAlerts = newestFirst(itemsOf(alerts.data), raisedAt);
+  const openAlerts = itemsOf(alerts.data);
   const data = overview.data;
   const departments = useDepartments();
   // The overview names its departments too: still names when the people service is down.

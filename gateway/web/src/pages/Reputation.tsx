@@ -2,7 +2,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { api, countOf, itemsOf, newestFirst, query, useApi, useDepartments } from "../api";
+import { api, countOf, itemsOf, query, useApi, useDepartments } from "../api";
 import type { Page } from "../api";
 import { may, useUser } from "../auth";
 import Chart from "../components/Chart";
@@ -142,9 +142,9 @@ export default function Reputation() {
     return { from: new Date(to.getTime() - 30 * DAY_MS).toISOString(), to: to.toISOString() };
   }, []);
   const reputation = useApi<{ buckets: ReputationBucket[] }>(`/api/listening/v1/reputation${query({ ...range, bucket: "day" })}`);
-  const alerts = useApi<Page<Alert>>(`${ALERTS}?limit=50`);
+  const alerts = useApi<Page<Alert>>(`${ALERTS}?order=desc&limit=50`);
   const openAlerts = useApi<Page<Alert>>(OPEN_ALERTS);
-  const mentions = useApi<Page<Mention>>(`/api/listening/v1/mentions${query({ sentiment, limit: 50 })}`);
+  const mentions = useApi<Page<Mention>>(`/api/listening/v1/mentions${query({ sentiment, order: "desc", limit: 50 })}`);
   const moderator = may.moderateReputation(user);
 
   const chart = useMemo<ChartOption | null>(() => {
@@ -191,7 +191,7 @@ export default function Reputation() {
           <Loaded query={alerts} isEmpty={(page) => itemsOf(page).length === 0}>
             {(page) => (
               <div className="cards">
-                {newestFirst(itemsOf(page), raisedAt).map((alert) => <AlertCard key={alert.id} alert={alert} canAct={moderator} />)}
+                {itemsOf(page).map((alert) => <AlertCard key={alert.id} alert={alert} canAct={moderator} />)}
               </div>
             )}
           </Loaded>
@@ -218,7 +218,7 @@ export default function Reputation() {
                   </tr>
                 </thead>
                 <tbody>
-                  {newestFirst(itemsOf(page), (m) => m.published_at).map((mention) => <MentionRow key={mention.id} mention={mention} canCorrect={moderator} />)}
+                  {itemsOf(page).map((mention) => <MentionRow key={mention.id} mention={mention} canCorrect={moderator} />)}
                 </tbody>
               </table>
             )}
