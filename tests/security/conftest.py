@@ -10,6 +10,12 @@ from tests.security.inprocess import Service, started
 from tests.support.databases import Databases
 
 
+@pytest.fixture
+def service(request: pytest.FixtureRequest) -> Service:
+    """The service a parametrized test names (`indirect=["service"]`)."""
+    return request.getfixturevalue(f"{request.param}_service")
+
+
 @pytest.fixture(scope="session")
 def service_databases(tmp_path_factory) -> Iterator[Databases]:  # type: ignore[no-untyped-def]
     databases = Databases(str(tmp_path_factory.mktemp("in-process")))

@@ -34,6 +34,7 @@ from sqlalchemy import MetaData, select
 
 from communities import events as communities_events
 from people import events as people_events
+from shared.auth import Role
 from shared.consumer import ReceivedEvent
 from shared.settings import ServiceSettings
 from tests.security.platform import FACTORIES
@@ -42,12 +43,12 @@ from tests.support.broker import Broker
 from tests.support.databases import Databases
 
 ANONYMOUS = "anonymous"
-CCO = "cco"
-COMMUNITY_MANAGER = "community_manager"
-CONVERSATION_MANAGER = "conversation_manager"
-DEPARTMENT_LEAD = "department_lead"
-EMPLOYEE = "employee"
-SYSTEM = "system"
+CCO = Role.CCO.value
+COMMUNITY_MANAGER = Role.COMMUNITY_MANAGER.value
+CONVERSATION_MANAGER = Role.CONVERSATION_MANAGER.value
+DEPARTMENT_LEAD = Role.DEPARTMENT_LEAD.value
+EMPLOYEE = Role.EMPLOYEE.value
+SYSTEM = Role.SYSTEM.value
 # A person who has left the company (their token has not expired yet).
 LEFT = "left the company"
 # Everyone who is not the object's: who may call a route whatever it is about.

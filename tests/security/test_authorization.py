@@ -419,11 +419,6 @@ async def test_each_row_says_for_every_role_whether_it_may(service_name):
 # The rows, against the services
 
 
-@pytest.fixture
-def service(request: pytest.FixtureRequest) -> Service:
-    return request.getfixturevalue(f"{request.param}_service")
-
-
 CASES = [
     pytest.param(name, rule, id=f"{name} {rule.name}")
     for name, rules in TABLES.items()

@@ -505,11 +505,6 @@ async def test_every_object_a_body_holds_forbids_other_fields(service_name):
 # The tables against the services
 
 
-@pytest.fixture
-def service(request: pytest.FixtureRequest) -> Service:
-    return request.getfixturevalue(f"{request.param}_service")
-
-
 CASES = [
     pytest.param(name, body, id=f"{name} {body.name}")
     for name, bodies in TABLES.items()

@@ -78,11 +78,6 @@ def json_writes() -> list[Any]:
     ]
 
 
-@pytest.fixture
-def service(request: pytest.FixtureRequest) -> Service:
-    return request.getfixturevalue(f"{request.param}_service")
-
-
 async def fill(service: Service, path: str) -> str:
     """The path with real ids where a list is about something, placeholders elsewhere."""
     if "{community_id}" in path:
