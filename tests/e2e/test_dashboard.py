@@ -35,6 +35,9 @@ PAGES = [
     ("/collaboration", "Collaboration"),
     ("/programs", "Programmes"),
 ]
+# How long a check waits for the page: the platform shares two cores with the other tests.
+expect.set_options(timeout=15_000)
+
 MAX_PAGE_JAVASCRIPT = 1_000_000
 
 
