@@ -40,7 +40,7 @@ run: install web
 
 # Four pytest workers: most tests wait on a broker or a process, so two cores go further.
 test: install web
-	$(UV) run --frozen pytest -n 4 --dist loadgroup
+	$(UV) run --frozen pytest -n 4 --dist load
 
 test-unit: install
 	$(UV) run --frozen pytest tests/unit

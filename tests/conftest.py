@@ -12,14 +12,6 @@ from tests.support.broker import Broker
 from tests.support.databases import Databases
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Tests that start the platform's processes run one after the other (on one xdist worker):
-    # two platforms at once would fight over two cores.
-    for item in items:
-        if item.get_closest_marker("e2e"):
-            item.add_marker(pytest.mark.xdist_group("processes"))
-
-
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
     # The fault tests' oracle (tests/faults): one table for the run, whichever worker ran them.
     rows = [

@@ -57,6 +57,9 @@ class TokenVerifier:
                 cache_keys=True,
                 lifespan=300,
                 cooldown_duration=settings.oidc_jwks_refetch_seconds,
+                # As the gateway does: a provider that does not answer fails the request (401)
+                # well before the gateway gives up on the service.
+                timeout=5,
             )
             self.algorithms = ["RS256"]
         else:

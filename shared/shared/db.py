@@ -15,7 +15,11 @@ from sqlmodel import Session, SQLModel
 
 # Any fixed number: serialises concurrent migrations of replicas sharing one PostgreSQL database.
 _MIGRATION_LOCK_KEY = 7_410_001
-POOL_SIZE = 20
+# Connections a process keeps open (and at most MAX_OVERFLOW more for a moment). One Python
+# process does not run more than a few queries at once, and replicas multiply this: PostgreSQL
+# allows 100 connections by default, shared by every replica of every service.
+POOL_SIZE = 10
+MAX_OVERFLOW = 5
 # Requests holding a session at once: fewer than the pool, so the relay and the consumer always
 # find a connection, and fewer than the worker threads, so a request holding a connection always
 # finds a thread to commit it (otherwise a burst deadlocks the process).
@@ -42,13 +46,15 @@ def database_url(raw: str) -> URL:
 def create_db_engine(raw_url: str) -> Engine:
     url = database_url(raw_url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_size=POOL_SIZE, max_overflow=10, pool_pre_ping=True)
+        return create_engine(
+            url, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW, pool_pre_ping=True
+        )
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
         pool_size=POOL_SIZE,
-        max_overflow=10,
+        max_overflow=MAX_OVERFLOW,
         connect_args={"check_same_thread": False, "timeout": SQLITE_LOCK_WAIT_MS / 1000},
     )
 

@@ -83,11 +83,10 @@ from tests.security.objects import (
     unique,
 )
 
-# One worker runs them all, on one copy of each service (conftest.py).
+# Each xdist worker runs its share on its own copy of each service (conftest.py).
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.asyncio(loop_scope="session"),
-    pytest.mark.xdist_group("in-process-services"),
 ]
 
 

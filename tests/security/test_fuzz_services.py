@@ -20,7 +20,7 @@ from tests.security.fuzzing import (
 )
 from tests.security.platform import LivePlatform, live_platform
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("fuzz")]
+pytestmark = pytest.mark.integration
 
 KNOWN: dict[str, list[str]] = {}
 SCHEMAS = service_schemas()

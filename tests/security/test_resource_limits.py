@@ -35,11 +35,10 @@ from tests.security.inprocess import (
 )
 from tests.security.objects import a_new_community, a_source
 
-# One worker runs them all, on one copy of each service (conftest.py).
+# Each xdist worker runs its share on its own copy of each service (conftest.py).
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.asyncio(loop_scope="session"),
-    pytest.mark.xdist_group("in-process-services"),
 ]
 
 SERVICES = ("people", "communities", "listening", "collaboration", "strategy")
