@@ -6,7 +6,7 @@ import functools
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -21,7 +21,7 @@ from aiokafka import (
 from aiokafka.errors import CommitFailedError, KafkaError
 from asgi_correlation_id import correlation_id
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, insert
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Field, Session, select
 
@@ -30,6 +30,7 @@ from shared.db import Database, SharedBase
 from shared.events import MalformedEvent
 from shared.kafka import ensure_topics, make_admin, make_producer, partitions_of
 from shared.metrics import Metrics
+from shared.rows import Key, rows
 from shared.settings import ServiceSettings
 from shared.worker import BackgroundWorker, Stopped
 
@@ -71,10 +72,13 @@ class ReceivedEvent(Generic[Payload]):
 
 @dataclass(frozen=True)
 class Handler(Generic[Payload]):
-    """What to do with one event type: its payload model, and the function that applies it."""
+    """What to do with one event type: its payload model, the function that applies it, and
+    the rows it reads by primary key, which the consumer reads for the whole batch at once (for
+    a handler that changes rows through `shared.rows`)."""
 
     payload: type[Payload]
     apply: Callable[[Session, ReceivedEvent[Payload]], None]
+    reads: Callable[[ReceivedEvent[Payload]], Iterable[Key]] | None = None
 
 
 class DeadLetter(Exception):
@@ -168,10 +172,10 @@ class EventConsumer(BackgroundWorker):
 
     async def _fetch(self) -> dict[TopicPartition, list[ConsumerRecord]]:
         """The next messages; empty when asked to stop (while a group forms, a fetch waits)."""
+        settings = self.settings
+        batch = settings.consumer_batch_size if self.group_id else settings.replay_batch_size
         fetching = asyncio.ensure_future(
-            self._consumer.getmany(  # type: ignore[union-attr]
-                timeout_ms=500, max_records=self.settings.consumer_batch_size
-            )
+            self._consumer.getmany(timeout_ms=500, max_records=batch)  # type: ignore[union-attr]
         )
         stopping = asyncio.ensure_future(self._stopping.wait())
         await asyncio.wait([fetching, stopping], return_when=asyncio.FIRST_COMPLETED)
@@ -439,6 +443,15 @@ class EventConsumer(BackgroundWorker):
         seen = set(
             session.scalars(select(ProcessedEvent.event_id).where(ProcessedEvent.event_id.in_(ids)))
         )
+        batch = rows(session)
+        batch.load(
+            key
+            for _, received, handler in accepted
+            if handler.reads is not None and received.id not in seen
+            for key in handler.reads(received)
+        )
+        processed: list[dict[str, Any]] = []
+        now = datetime.now(UTC)
         applied = 0
         for message, received, handler in accepted:
             if received.id in seen:
@@ -450,6 +463,7 @@ class EventConsumer(BackgroundWorker):
                 if isolate_failures:
                     with session.begin_nested():
                         handler.apply(session, received)
+                        batch.write()
                 else:
                     handler.apply(session, received)
             except TRANSIENT_ERRORS:
@@ -457,20 +471,21 @@ class EventConsumer(BackgroundWorker):
             except Exception as error:
                 if not isolate_failures:
                     raise
+                batch.forget()  # the savepoint's rollback undid what the handler changed
                 log.exception("event handler failed", extra={"event_type": received.type})
                 self.metrics.handler_failures.labels(received.type).inc()
                 failed.append((message, DeadLetter("handler-failed", repr(error))))
                 continue
             finally:
                 correlation_id.reset(token)
-            session.add(
-                ProcessedEvent(
-                    event_id=received.id, event_type=received.type, processed_at=datetime.now(UTC)
-                )
+            processed.append(
+                {"event_id": received.id, "event_type": received.type, "processed_at": now}
             )
             applied += 1
             if self.newest_event_time is None or received.time > self.newest_event_time:
                 self.newest_event_time = received.time
+        if processed:
+            session.execute(insert(ProcessedEvent.__table__), processed)  # type: ignore[attr-defined]
         self.metrics.consumed.labels(tp.topic, "applied").inc(applied)
         return failed
 

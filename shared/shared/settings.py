@@ -74,7 +74,11 @@ class ServiceSettings(PlatformSettings):
     relay_batch_size: int = 500
     relay_poll_seconds: float = 0.25
     relay_log_check_seconds: float = 5.0
+    # Events read at once, over all partitions: a live consumer keeps its batches short (the
+    # view stays fresh); a rebuild's replay reads more, so each partition's batch, applied in
+    # one transaction, holds hundreds of events.
     consumer_batch_size: int = 500
+    replay_batch_size: int = 5000
     # A group (re)balance waits about half of this: shorter starts faster, longer rides out stalls.
     consumer_session_timeout_ms: int = 10_000
     seed_demo: bool = False
