@@ -2,7 +2,7 @@
 
 from typing import ClassVar, Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import PositiveInt, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -71,14 +71,14 @@ class ServiceSettings(PlatformSettings):
     # every key on one partition whichever client creates a topic first.
     kafka_partitions: int = 4
     kafka_replication_factor: int = 1
-    relay_batch_size: int = 500
+    relay_batch_size: PositiveInt = 500
     relay_poll_seconds: float = 0.25
     relay_log_check_seconds: float = 5.0
     # Events read at once, over all partitions: a live consumer keeps its batches short (the
     # view stays fresh); a rebuild's replay reads more, so each partition's batch, applied in
     # one transaction, holds hundreds of events.
-    consumer_batch_size: int = 500
-    replay_batch_size: int = 5000
+    consumer_batch_size: PositiveInt = 500
+    replay_batch_size: PositiveInt = 5000
     # A group (re)balance waits about half of this: shorter starts faster, longer rides out stalls.
     consumer_session_timeout_ms: int = 10_000
     seed_demo: bool = False

@@ -40,3 +40,11 @@ def test_production_refuses_the_development_secret():
         SampleSettings(environment="production", jwt_secret="a-real-secret").environment
         == "production"
     )
+
+
+@pytest.mark.parametrize("name", ["RELAY_BATCH_SIZE", "CONSUMER_BATCH_SIZE", "REPLAY_BATCH_SIZE"])
+def test_a_batch_size_below_one_is_refused_at_start(monkeypatch, name):
+    monkeypatch.setenv(name, "0")
+
+    with pytest.raises(ValidationError, match=name.lower()):
+        SampleSettings()
