@@ -3,8 +3,9 @@
 The documents are the apps' own (`app.openapi()`, what `/openapi.json` serves; a test checks
 the live ones match), read when the test modules load, so each operation is a test of its own.
 Generation is deterministic (derandomised, a fixed seed) and bounded: `FUZZ_EXAMPLES` examples
-per operation in the fuzzing phase (default 12; set it higher for a full run, e.g.
-`FUZZ_EXAMPLES=200 uv run pytest tests/security`), plus the coverage phase's boundary cases.
+per operation in the fuzzing phase (default 6, to keep `make test` short; set it higher for a
+full run, e.g. `FUZZ_EXAMPLES=200 uv run pytest tests/security`), plus the coverage phase's
+boundary cases.
 """
 
 import os
@@ -21,7 +22,7 @@ from gateway.settings import Settings as GatewaySettings
 from shared.auth import issue_token
 from tests.security.platform import FACTORIES, SERVICES
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261127"))
 
 # Valid data may still be refused by a rule the schema cannot say: an unknown department (422),
