@@ -283,6 +283,7 @@ class EventConsumer(BackgroundWorker):
         if consumer is None or not partitions:
             return
         stored = await asyncio.to_thread(self._stored_positions)
+        from_the_beginning = []
         for tp in partitions:
             position = stored.get((tp.topic, tp.partition))
             committed = await consumer.committed(tp) if self.group_id is not None else position
@@ -290,7 +291,10 @@ class EventConsumer(BackgroundWorker):
             if position is not None and committed is not None:
                 consumer.seek(tp, position)
             else:
-                await consumer.seek_to_beginning(tp)
+                from_the_beginning.append(tp)
+        if from_the_beginning:
+            # One request for them all: each call waits for the fetcher's next round.
+            await consumer.seek_to_beginning(*from_the_beginning)
 
     async def _check_broker_kept_offsets(self) -> None:
         """A broker that lost the group's offsets lost its log too (a restarted in-memory broker):

@@ -16,7 +16,7 @@ from tests.faults.conftest import (
 )
 from tests.faults.harness import Cluster, Workload, create_departments, until
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900 if FULL else 120)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900 if FULL else 300)]
 
 DEPARTMENTS = ["d0", "d1", "d2", "d3", "d4"]
 

@@ -18,7 +18,7 @@ from tests.faults.harness import Cluster, until
 from tests.faults.test_broker_faults import acknowledged, started
 from tests.support.databases import TEST_DATABASE_URL
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900 if FULL else 120)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900 if FULL else 300)]
 
 
 def cloud_event(type_: str, data: dict) -> bytes:

@@ -11,7 +11,7 @@ from tests.faults.harness import Cluster, ServiceProcess, lag_partitions, until
 from tests.faults.oracle import read_truth
 from tests.faults.test_broker_faults import acknowledged, started
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900 if FULL else 120)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900 if FULL else 300)]
 
 
 async def test_people_killed_between_commit_and_publish(

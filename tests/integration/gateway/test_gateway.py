@@ -125,7 +125,7 @@ async def silent_server() -> AsyncIterator[str]:
 
 async def test_a_service_that_is_too_slow_is_504():
     async with silent_server() as url:
-        settings = gateway_settings({"strategy": url})
+        settings = gateway_settings({"strategy": url}, upstream_timeout_seconds=1.0)
         async with running(create_gateway(settings)) as client:
             response = await client.get(
                 "/api/strategy/v1/overview", headers=bearer(settings, "cco")
