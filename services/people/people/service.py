@@ -87,7 +87,8 @@ def register_person(session: Session, *, data: PersonCreate) -> Person:
     if _person_by_email(session, data.email) is not None:
         raise Conflict(f"A person with the email {data.email!r} already exists.")
     now = _now()
-    person = Person(**data.model_dump(), created_at=now, updated_at=now)
+    # Empty collections, known as such: the answer needs no query for them.
+    person = Person(**data.model_dump(), created_at=now, updated_at=now, skills=[], roles=[])
     session.add(person)
     session.flush()
     enqueue(session, events.PERSON_REGISTERED, subject=str(person.id), data=_payload(person))
