@@ -65,7 +65,7 @@ asyncapi: install
 
 .PHONY: bench
 # The performance report (bench/results/latest.md and .json), each figure against a ceiling
-# measured in the same run; about 13 minutes. The load generator, wrk, is Debian's package.
+# measured in the same run; about 5 minutes. The load generator, wrk, is Debian's package.
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		apt-get install -y -qq wrk >/dev/null; } || { echo "bench needs wrk: apt-get install -y wrk"; exit 1; }
