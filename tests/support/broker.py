@@ -47,6 +47,7 @@ class Broker:
                 return self
             except OSError:
                 time.sleep(0.02)
+        self.stop()  # not left behind, holding its port
         raise RuntimeError("the broker did not start listening")
 
     def stop(self) -> None:
