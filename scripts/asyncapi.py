@@ -32,8 +32,8 @@ relayed to Kafka. Delivery is at least once, in order per aggregate.
 Each Kafka message is one CloudEvents 1.0 event in structured JSON mode:
 
 - the value is the whole event (`specversion`, `id`, `source`, `type`, `subject`, `time`,
-  `datacontenttype`, `data`, and the extension `requestid`, the id of the HTTP request that
-  caused it);
+  `datacontenttype`, `data`, and the extensions `subjectsequence`, the event's place among the
+  events about its subject, and `requestid`, the id of the HTTP request that caused it);
 - the key is the aggregate id, which is also the event's `subject`: the events of one
   aggregate share a partition, so they are read in the order they were written;
 - the header `content-type` is `application/cloudevents+json`.
@@ -43,7 +43,9 @@ type (`.v2`) published beside the old one; fields may be added to a version at a
 consumers ignore what they do not read.
 
 Consumers are idempotent: each records the ids it applied in the same transaction as their
-effects, so an event delivered twice changes nothing the second time. A message a consumer can
+effects, so an event delivered twice changes nothing the second time. They apply the events
+about one subject in `subjectsequence` order: one read ahead of an earlier one (a broker that
+lost its log can deliver them so) waits for it. A message a consumer can
 never apply (malformed, an unknown version of a type it reads, an invalid payload, a failing
 handler) goes unchanged to `<topic>.dlq`, with headers saying why, and the partition moves on.
 """
@@ -74,6 +76,12 @@ CLOUD_EVENT_SCHEMA: dict[str, Any] = {
         },
         "time": {"type": "string", "format": "date-time", "description": "When it happened."},
         "datacontenttype": {"type": "string", "const": "application/json"},
+        "subjectsequence": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "The event's place among the events about its subject: 1, 2, 3... "
+            "(two writes of one subject that raced may share a number).",
+        },
         "requestid": {
             "type": "string",
             "description": "The X-Request-ID of the request that caused the event, if any.",

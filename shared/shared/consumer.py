@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import time
@@ -21,7 +22,7 @@ from aiokafka import (
 from aiokafka.errors import CommitFailedError, KafkaError
 from asgi_correlation_id import correlation_id
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import BigInteger, insert
+from sqlalchemy import BigInteger, Index, delete, insert
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Field, Session, select
 
@@ -30,7 +31,7 @@ from shared.db import Database, SharedBase
 from shared.events import MalformedEvent
 from shared.kafka import ensure_topics, make_admin, make_producer, partitions_of
 from shared.metrics import Metrics
-from shared.rows import Key, rows
+from shared.rows import Key, Rows, rows
 from shared.settings import ServiceSettings
 from shared.worker import BackgroundWorker, Stopped
 
@@ -60,6 +61,36 @@ class ConsumerPosition(SharedBase, table=True):
     next_offset: int = Field(sa_type=BigInteger)
 
 
+class SubjectSequence(SharedBase, table=True):
+    """Per subject, the sequence number of the last of its events this consumer went past."""
+
+    __tablename__ = "subject_sequence"
+
+    topic: str = Field(primary_key=True)
+    subject: str = Field(primary_key=True)
+    sequence: int
+
+
+class ParkedEvent(SharedBase, table=True):
+    """An event read before an earlier one about the same subject: it waits here for it.
+
+    Only a broker that lost its log can deliver them so (a batch in flight when the local
+    in-memory broker restarted reaches the new log ahead of the outbox published again).
+    """
+
+    __tablename__ = "parked_event"
+    __table_args__ = (Index("ix_parked_event_topic_partition", "topic", "partition"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: uuid.UUID
+    topic: str
+    partition: int
+    offset: int = Field(sa_type=BigInteger)
+    key: bytes | None = None
+    value: bytes
+    parked_at: datetime
+
+
 @dataclass(frozen=True)
 class ReceivedEvent(Generic[Payload]):
     id: uuid.UUID
@@ -68,6 +99,17 @@ class ReceivedEvent(Generic[Payload]):
     time: datetime
     request_id: str | None
     data: Payload
+    sequence: int | None = None  # its place among the events about its subject, from 1
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A decoded message; without a handler, one this consumer passes over (an event it has no
+    interest in, or a dead letter already sent), in its turn all the same."""
+
+    message: ConsumerRecord
+    event: ReceivedEvent[Any]
+    handler: "Handler[Any] | None"
 
 
 @dataclass(frozen=True)
@@ -82,11 +124,13 @@ class Handler(Generic[Payload]):
 
 
 class DeadLetter(Exception):
-    """This message can never be applied; it goes to `<topic>.dlq`."""
+    """This message can never be applied; it goes to `<topic>.dlq`. `event`: its envelope, when
+    that could be read (its place among its subject's events is passed all the same)."""
 
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: str, detail: str, event: "ReceivedEvent[Any] | None" = None) -> None:
         super().__init__(detail)
         self.reason = reason
+        self.event = event
 
 
 @dataclass(frozen=True)
@@ -142,6 +186,8 @@ class EventConsumer(BackgroundWorker):
         # knows: read when the partition was assigned, then each offset it committed.
         self._committed: dict[TopicPartition, int | None] = {}
         self._last_offsets_check = 0.0
+        # The partitions with parked events (see `ParkedEvent`), read at assignment.
+        self._parked: set[TopicPartition] = set()
 
     async def run(self) -> None:
         try:
@@ -165,6 +211,7 @@ class EventConsumer(BackgroundWorker):
                 ):
                     self._last_offsets_check = time.monotonic()
                     await self.retry(self._check_broker_kept_offsets, "offsets check")
+                    await self.retry(self._apply_parked, "parked events")
         except Stopped:
             pass
         finally:
@@ -282,7 +329,8 @@ class EventConsumer(BackgroundWorker):
         consumer = self._consumer
         if consumer is None or not partitions:
             return
-        stored = await asyncio.to_thread(self._stored_positions)
+        stored, parked = await asyncio.to_thread(self._stored_positions)
+        self._parked = (self._parked - partitions) | (parked & partitions)
         from_the_beginning = []
         for tp in partitions:
             position = stored.get((tp.topic, tp.partition))
@@ -342,34 +390,35 @@ class EventConsumer(BackgroundWorker):
         self._committed = dict.fromkeys(assignment)  # the broker holds nothing for the group now
         await consumer.seek_to_beginning(*assignment)
 
-    def _stored_positions(self) -> dict[tuple[str, int], int]:
+    def _stored_positions(self) -> tuple[dict[tuple[str, int], int], set[TopicPartition]]:
+        """The positions stored with the projection, and the partitions with parked events."""
         with self.database.sessions() as session:
             rows = session.exec(select(ConsumerPosition)).all()
-            return {(row.topic, row.partition): row.next_offset for row in rows}
+            parked = session.exec(select(ParkedEvent.topic, ParkedEvent.partition).distinct()).all()
+            return (
+                {(row.topic, row.partition): row.next_offset for row in rows},
+                {TopicPartition(topic, partition) for topic, partition in parked},
+            )
 
     async def _process(self, tp: TopicPartition, messages: list[ConsumerRecord]) -> bool:
         """Applies a partition's batch; False, applying nothing, when it came from a log the
         broker no longer holds."""
         if not await self._same_log(tp):
             return False
-        accepted: list[tuple[ConsumerRecord, ReceivedEvent[Any], Handler[Any]]] = []
+        reads: list[_Read] = []
         for message in messages:
             try:
-                decoded = self._decode(message)
+                event, handler = self._decode(message.topic, message.value)
             except DeadLetter as dead:
                 await self._send_dead_letter(message, dead)
+                if dead.event is not None:
+                    reads.append(_Read(message, dead.event, None))
                 continue
-            if decoded is None:
+            if handler is None:
                 self.metrics.consumed.labels(tp.topic, "ignored").inc()
-            else:
-                accepted.append((message, *decoded))
+            reads.append(_Read(message, event, handler))
         next_offset = messages[-1].offset + 1
-        failed = await asyncio.to_thread(self._apply, tp, accepted, next_offset)
-        if failed:
-            for message, dead in failed:
-                await self._send_dead_letter(message, dead)
-            # Only now past the failed events: a crash before this re-reads and re-sends them.
-            await asyncio.to_thread(self._store_position, tp, next_offset)
+        await self._apply_and_commit(tp, reads, next_offset)
         if self._consumer is not None and self.group_id is not None:
             try:
                 await self._consumer.commit({tp: next_offset})
@@ -380,118 +429,241 @@ class EventConsumer(BackgroundWorker):
                 log.info("offset commit refused after a rebalance", extra={"partition": str(tp)})
         return True
 
-    def _decode(self, message: ConsumerRecord) -> tuple[ReceivedEvent[Any], Handler[Any]] | None:
+    async def _apply_and_commit(
+        self, tp: TopicPartition, reads: list[_Read], next_offset: int | None
+    ) -> None:
+        failed = await asyncio.to_thread(self._apply, tp, reads, next_offset)
+        if failed:
+            for message, dead in failed:
+                await self._send_dead_letter(message, dead)
+            if next_offset is not None:
+                # Only now past the failed events: a crash before this re-reads and re-sends them.
+                await asyncio.to_thread(self._store_position, tp, next_offset)
+
+    async def _apply_parked(self) -> None:
+        """Parked events whose predecessors another partition brought (after the topic's
+        partitions changed), without waiting for their own partition's next message."""
+        consumer = self._consumer
+        for tp in sorted(self._parked & (consumer.assignment() if consumer else set())):
+            await self._apply_and_commit(tp, [], None)
+
+    def _decode(
+        self, topic: str, value: bytes | None
+    ) -> tuple[ReceivedEvent[Any], Handler[Any] | None]:
+        """The event and its handler (None: an event this consumer has no interest in)."""
         try:
-            cloud_event = events.decode(message.value)
+            cloud_event = events.decode(value)
         except MalformedEvent as error:
             raise DeadLetter("malformed", str(error)) from error
         event_type = cloud_event.get_type()
+        try:
+            envelope = ReceivedEvent(
+                id=uuid.UUID(cloud_event.get_id()),
+                type=event_type,
+                subject=cloud_event.get_subject(),
+                sequence=events.sequence_of(cloud_event),
+                time=cloud_event.get_time() or datetime.now(UTC),
+                request_id=cloud_event.get_extension("requestid"),
+                data=cloud_event.get_data(),
+            )
+        except ValueError as error:
+            raise DeadLetter("invalid-payload", f"the id is not a UUID: {error}") from error
         handler = self.handlers.get(event_type)
         if handler is None:
             family = events.TYPE_PATTERN.match(event_type)["family"]  # type: ignore[index]
             if family in self._families:
-                raise DeadLetter("unknown-version", f"no handler for {event_type}")
-            return None  # an event this service has no interest in
+                raise DeadLetter("unknown-version", f"no handler for {event_type}", envelope)
+            return envelope, None
         source = events.TYPE_PATTERN.match(event_type)["service"]  # type: ignore[index]
-        if message.topic != f"{source}.events":
+        if topic != f"{source}.events":
             # Only the service named in the type publishes it, on its own topic.
-            raise DeadLetter("wrong-topic", f"{event_type} is not published on {message.topic}")
+            raise DeadLetter("wrong-topic", f"{event_type} is not published on {topic}", envelope)
         try:
-            data = handler.payload.model_validate(cloud_event.get_data())
-            event_id = uuid.UUID(cloud_event.get_id())
-        except (ValidationError, ValueError) as error:
-            raise DeadLetter("invalid-payload", str(error)) from error
-        received = ReceivedEvent(
-            id=event_id,
-            type=event_type,
-            subject=cloud_event.get_subject(),
-            time=cloud_event.get_time() or datetime.now(UTC),
-            request_id=cloud_event.get_extension("requestid"),
-            data=data,
-        )
-        return received, handler
+            data = handler.payload.model_validate(envelope.data)
+        except ValidationError as error:
+            raise DeadLetter("invalid-payload", str(error), envelope) from error
+        return dataclasses.replace(envelope, data=data), handler
 
     def _apply(
-        self,
-        tp: TopicPartition,
-        accepted: list[tuple[ConsumerRecord, ReceivedEvent[Any], Handler[Any]]],
-        next_offset: int,
+        self, tp: TopicPartition, reads: list[_Read], next_offset: int | None
     ) -> list[tuple[ConsumerRecord, DeadLetter]]:
-        """Applies a batch in one transaction; a failing handler sends it down the careful path."""
+        """Applies a batch in one transaction; a failing handler sends it down the careful path.
+        `next_offset`: the partition's position after the batch (None: unchanged)."""
         try:
             with self.database.transaction() as session:
-                self._apply_all(session, tp, accepted, isolate_failures=False)
-                _save_position(session, tp, next_offset)
-            return []
+                applied = self._apply_all(session, tp, reads, isolate_failures=False)
+                if next_offset is not None:
+                    _save_position(session, tp, next_offset)
         except TRANSIENT_ERRORS:
             raise
         except Exception:
             log.info(
                 "a handler failed; applying the batch event by event", extra={"partition": str(tp)}
             )
-        with self.database.transaction() as session:
-            failed = self._apply_all(session, tp, accepted, isolate_failures=True)
-            _save_position(session, tp, failed[0][0].offset if failed else next_offset)
-        return failed
+            with self.database.transaction() as session:
+                applied = self._apply_all(session, tp, reads, isolate_failures=True)
+                first_failed = min((message.offset for message, _ in applied.failed), default=None)
+                if next_offset is not None:
+                    _save_position(
+                        session, tp, next_offset if first_failed is None else first_failed
+                    )
+        # Committed: now the counts and what waits.
+        self.metrics.consumed.labels(tp.topic, "applied").inc(len(applied.processed))
+        self.metrics.consumed.labels(tp.topic, "parked").inc(applied.parked)
+        if applied.waiting:
+            self._parked.add(tp)
+        else:
+            self._parked.discard(tp)
+        return applied.failed
 
     def _apply_all(
-        self,
-        session: Session,
-        tp: TopicPartition,
-        accepted: list[tuple[ConsumerRecord, ReceivedEvent[Any], Handler[Any]]],
-        *,
-        isolate_failures: bool,
-    ) -> list[tuple[ConsumerRecord, DeadLetter]]:
-        failed: list[tuple[ConsumerRecord, DeadLetter]] = []
-        ids = [received.id for _, received, _ in accepted]
+        self, session: Session, tp: TopicPartition, reads: list[_Read], *, isolate_failures: bool
+    ) -> "_Applying":
+        """Applies each event in its subject's order: one read ahead of an earlier one about
+        the same subject is parked, and applied once those before it are."""
+        parked = self._parked_events(session, tp) if tp in self._parked else []
+        candidates = reads + [read for _, read in parked]
+        ids = [read.event.id for read in candidates if read.handler is not None]
         seen = set(
             session.scalars(select(ProcessedEvent.event_id).where(ProcessedEvent.event_id.in_(ids)))
         )
         batch = rows(session)
         batch.load(
-            key
-            for _, received, handler in accepted
-            if handler.reads is not None and received.id not in seen
-            for key in handler.reads(received)
+            _sequence_key(tp, read.event) for read in candidates if read.event.sequence is not None
         )
-        processed: list[dict[str, Any]] = []
-        now = datetime.now(UTC)
-        applied = 0
-        for message, received, handler in accepted:
-            if received.id in seen:
+        batch.load(
+            key
+            for read in candidates
+            if read.handler is not None and read.handler.reads is not None
+            if read.event.id not in seen
+            for key in read.handler.reads(read.event)
+        )
+        applying = _Applying(session, batch, seen, isolate_failures)
+        waiting: list[_Read] = []
+        for read in reads:
+            if _in_order(batch, tp, read.event):
+                self._apply_one(applying, tp, read)
+            else:
+                waiting.append(read)
+        # Then the parked events whose turn came, until none does.
+        waiting += [read for _, read in parked]
+        progress = True
+        while progress:
+            progress = False
+            for read in sorted(waiting, key=lambda read: read.event.sequence or 0):
+                if _in_order(batch, tp, read.event):
+                    self._apply_one(applying, tp, read)
+                    waiting.remove(read)
+                    progress = True
+        still = {id(read) for read in waiting}
+        drained = [row_id for row_id, read in parked if id(read) not in still]
+        if drained:
+            session.execute(delete(ParkedEvent).where(ParkedEvent.id.in_(drained)))  # type: ignore[union-attr]
+        already = {read.event.id for _, read in parked}
+        newly = [read for read in waiting if read.event.id not in already]
+        if newly:
+            self._park(session, tp, newly)
+        applying.parked, applying.waiting = len(newly), bool(waiting)
+        if applying.processed:
+            session.execute(insert(ProcessedEvent.__table__), applying.processed)  # type: ignore[attr-defined]
+        return applying
+
+    def _apply_one(self, applying: "_Applying", tp: TopicPartition, read: _Read) -> None:
+        session, batch, event, handler = applying.session, applying.batch, read.event, read.handler
+        if handler is None or event.id in applying.seen:
+            if handler is not None:
                 self.metrics.consumed.labels(tp.topic, "duplicate").inc()
-                continue
-            seen.add(received.id)
-            token = correlation_id.set(received.request_id)
-            try:
-                if isolate_failures:
-                    with session.begin_nested():
-                        handler.apply(session, received)
-                        batch.write()
-                else:
-                    handler.apply(session, received)
-            except TRANSIENT_ERRORS:
+            _advance(batch, tp, event)
+            if applying.isolate_failures:
+                batch.write()  # before a failing handler's rollback makes `batch` forget
+            return
+        applying.seen.add(event.id)
+        token = correlation_id.set(event.request_id)
+        try:
+            if applying.isolate_failures:
+                with session.begin_nested():
+                    handler.apply(session, event)
+                    _advance(batch, tp, event)
+                    batch.write()
+            else:
+                handler.apply(session, event)
+                _advance(batch, tp, event)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as error:
+            if not applying.isolate_failures:
                 raise
-            except Exception as error:
-                if not isolate_failures:
-                    raise
-                batch.forget()  # the savepoint's rollback undid what the handler changed
-                log.exception("event handler failed", extra={"event_type": received.type})
-                self.metrics.handler_failures.labels(received.type).inc()
-                failed.append((message, DeadLetter("handler-failed", repr(error))))
-                continue
-            finally:
-                correlation_id.reset(token)
-            processed.append(
-                {"event_id": received.id, "event_type": received.type, "processed_at": now}
+            batch.forget()  # the savepoint's rollback undid what the handler changed
+            log.exception("event handler failed", extra={"event_type": event.type})
+            self.metrics.handler_failures.labels(event.type).inc()
+            applying.failed.append((read.message, DeadLetter("handler-failed", repr(error))))
+            _advance(batch, tp, event)  # its successors do not wait for it
+            batch.write()
+            return
+        finally:
+            correlation_id.reset(token)
+        applying.processed.append(
+            {"event_id": event.id, "event_type": event.type, "processed_at": applying.now}
+        )
+        if self.newest_event_time is None or event.time > self.newest_event_time:
+            self.newest_event_time = event.time
+
+    def _park(self, session: Session, tp: TopicPartition, reads: list[_Read]) -> None:
+        now = datetime.now(UTC)
+        for read in reads:
+            log.warning(
+                "an event read before an earlier one about its subject waits for it",
+                extra={
+                    "partition": str(tp),
+                    "offset": read.message.offset,
+                    "subject": read.event.subject,
+                    "sequence": read.event.sequence,
+                },
             )
-            applied += 1
-            if self.newest_event_time is None or received.time > self.newest_event_time:
-                self.newest_event_time = received.time
-        if processed:
-            session.execute(insert(ProcessedEvent.__table__), processed)  # type: ignore[attr-defined]
-        self.metrics.consumed.labels(tp.topic, "applied").inc(applied)
-        return failed
+        session.execute(
+            insert(ParkedEvent.__table__),  # type: ignore[attr-defined]
+            [
+                {
+                    "event_id": read.event.id,
+                    "topic": tp.topic,
+                    "partition": tp.partition,
+                    "offset": read.message.offset,
+                    "key": read.message.key,
+                    "value": read.message.value,
+                    "parked_at": now,
+                }
+                for read in reads
+            ],
+        )
+
+    def _parked_events(self, session: Session, tp: TopicPartition) -> list[tuple[int, _Read]]:
+        stored = session.exec(
+            select(ParkedEvent).where(
+                ParkedEvent.topic == tp.topic, ParkedEvent.partition == tp.partition
+            )
+        ).all()
+        parked = []
+        for row in stored:
+            message = ConsumerRecord(
+                topic=row.topic,
+                partition=row.partition,
+                offset=row.offset,
+                timestamp=0,
+                timestamp_type=0,
+                key=row.key,
+                value=row.value,
+                checksum=None,
+                serialized_key_size=len(row.key or b""),
+                serialized_value_size=len(row.value),
+                headers=(),
+            )
+            try:
+                event, handler = self._decode(row.topic, row.value)
+            except DeadLetter as dead:  # sent when it was first read
+                assert dead.event is not None
+                event, handler = dead.event, None
+            parked.append((row.id, _Read(message, event, handler)))
+        return parked
 
     def _store_position(self, tp: TopicPartition, next_offset: int) -> None:
         with self.database.transaction() as session:
@@ -524,6 +696,44 @@ class EventConsumer(BackgroundWorker):
             self.metrics.consumer_lag.labels(partition.topic, str(partition.partition)).set(
                 partition.lag
             )
+
+
+@dataclass
+class _Applying:
+    """What applying one batch carries from event to event."""
+
+    session: Session
+    batch: Rows
+    seen: set[uuid.UUID]
+    isolate_failures: bool
+    now: datetime = dataclasses.field(default_factory=lambda: datetime.now(UTC))
+    processed: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    failed: list[tuple[ConsumerRecord, DeadLetter]] = dataclasses.field(default_factory=list)
+    parked: int = 0  # events parked by this batch
+    waiting: bool = False  # whether any event of the partition is still parked
+
+
+def _sequence_key(tp: TopicPartition, event: ReceivedEvent[Any]) -> Key:
+    return (SubjectSequence, (tp.topic, event.subject))
+
+
+def _in_order(batch: Rows, tp: TopicPartition, event: ReceivedEvent[Any]) -> bool:
+    """Whether every earlier event about its subject was passed (or it carries no sequence).
+    Two events may share a number (two writes of one subject that raced): both pass."""
+    if event.sequence is None:
+        return True
+    last = batch.get(*_sequence_key(tp, event))
+    return event.sequence <= (last["sequence"] if last else 0) + 1
+
+
+def _advance(batch: Rows, tp: TopicPartition, event: ReceivedEvent[Any]) -> None:
+    if event.sequence is None:
+        return
+    last = batch.get(*_sequence_key(tp, event))
+    if last is None:
+        batch.add(SubjectSequence, topic=tp.topic, subject=event.subject, sequence=event.sequence)
+    elif event.sequence > last["sequence"]:
+        last["sequence"] = event.sequence
 
 
 def _lost(committed: int | None, known: int) -> bool:

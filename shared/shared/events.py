@@ -14,6 +14,7 @@ from pydantic import BaseModel
 CONTENT_TYPE = JSONFormat.CONTENT_TYPE
 TYPE_PATTERN = re.compile(r"^(?P<family>(?P<service>[a-z]+)\.[a-z_]+\.[a-z_]+)\.v(?P<version>\d+)$")
 _FORMAT = JSONFormat()
+SEQUENCE = "subjectsequence"
 
 
 class MalformedEvent(ValueError):
@@ -73,8 +74,11 @@ def new_event(
     subject: str,
     data: BaseModel,
     event_id: str,
+    sequence: int | None = None,
     request_id: str | None = None,
 ) -> CloudEvent:
+    """`sequence`: the event's place among the events about `subject`, from 1 (extension
+    `subjectsequence`): a consumer that reads one out of order waits for those before it."""
     if not isinstance(data, event_type.payload):
         raise TypeError(f"{event_type.name} carries {event_type.payload.__name__}")
     attributes: dict[str, Any] = {
@@ -85,6 +89,8 @@ def new_event(
         "time": datetime.now(UTC),
         "datacontenttype": "application/json",
     }
+    if sequence is not None:
+        attributes[SEQUENCE] = sequence
     if request_id:
         attributes["requestid"] = request_id
     return CloudEvent(attributes, data.model_dump(mode="json"))
@@ -108,4 +114,13 @@ def decode(value: bytes | None) -> CloudEvent:
         raise MalformedEvent(f"malformed event type {event.get_type()!r}")
     if not isinstance(event.get_data(), dict):
         raise MalformedEvent("data is not a JSON object")
+    sequence = event.get_extension(SEQUENCE)
+    if sequence is not None and (
+        type(sequence) is not int or sequence < 1 or not event.get_subject()
+    ):
+        raise MalformedEvent(f"{SEQUENCE} {sequence!r} is not a positive integer with a subject")
     return event
+
+
+def sequence_of(event: CloudEvent) -> int | None:
+    return event.get_extension(SEQUENCE)

@@ -13,7 +13,18 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from asgi_correlation_id import correlation_id
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Column, Connection, Integer, func, insert, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, Session
@@ -40,6 +51,7 @@ _RELAY_LOCK_KEY = 7_410_002
 
 class OutboxMessage(SharedBase, table=True):
     __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_key_sequence", "key", "sequence"),)
 
     # The order of the writes: the relay publishes in this order.
     id: int | None = Field(
@@ -50,6 +62,8 @@ class OutboxMessage(SharedBase, table=True):
     event_type: str
     topic: str
     key: str
+    # The event's place among the events about its subject (the key), from 1.
+    sequence: int | None = None
     value: bytes
     created_at: datetime
     published_at: datetime | None = Field(default=None, index=True)
@@ -62,7 +76,13 @@ def enqueue(session: Session, event_type: EventType, *, subject: str, data: Base
 
     The event is published only if the transaction commits, and always then.
     """
-    row = _outbox_row(event_type, subject, data, correlation_id.get(), datetime.now(UTC))
+    # The query flushes what the session holds: an event enqueued just before is counted.
+    last = session.scalar(
+        select(func.max(OutboxMessage.sequence)).where(OutboxMessage.key == subject)
+    )
+    row = _outbox_row(
+        event_type, subject, (last or 0) + 1, data, correlation_id.get(), datetime.now(UTC)
+    )
     session.add(OutboxMessage(**row))
     session.info["outbox_pending"] = True
     return str(row["event_id"])
@@ -76,23 +96,46 @@ def enqueue_many(
         return
     session.flush()  # events enqueued earlier keep their place in the outbox's order
     request_id, now = correlation_id.get(), datetime.now(UTC)
-    rows = [_outbox_row(event_type, subject, data, request_id, now) for subject, data in items]
+    subjects = sorted({subject for subject, _ in items})
+    last: dict[str, int] = {}
+    for start in range(0, len(subjects), 500):  # well under the databases' parameter limits
+        query = (
+            select(OutboxMessage.key, func.max(OutboxMessage.sequence))
+            .where(OutboxMessage.key.in_(subjects[start : start + 500]))
+            .group_by(OutboxMessage.key)
+        )
+        last.update((key, sequence or 0) for key, sequence in session.execute(query))
+    rows = []
+    for subject, data in items:
+        last[subject] = last.get(subject, 0) + 1
+        rows.append(_outbox_row(event_type, subject, last[subject], data, request_id, now))
     session.execute(insert(OutboxMessage), rows)
     session.info["outbox_pending"] = True
 
 
 def _outbox_row(
-    event_type: EventType, subject: str, data: BaseModel, request_id: str | None, now: datetime
+    event_type: EventType,
+    subject: str,
+    sequence: int,
+    data: BaseModel,
+    request_id: str | None,
+    now: datetime,
 ) -> dict[str, Any]:
     event_id = str(uuid_utils.uuid7())
     cloud_event = events.new_event(
-        event_type, subject=subject, data=data, event_id=event_id, request_id=request_id
+        event_type,
+        subject=subject,
+        data=data,
+        event_id=event_id,
+        sequence=sequence,
+        request_id=request_id,
     )
     return {
         "event_id": uuid.UUID(event_id),
         "event_type": event_type.name,
         "topic": event_type.topic,
         "key": subject,
+        "sequence": sequence,
         "value": events.encode(cloud_event),
         "created_at": now,
     }

@@ -42,9 +42,19 @@ class History:
     )
     practices: dict[uuid.UUID, tuple[Person, list[str]]] = field(default_factory=dict)
     new_id: Callable[[], uuid.UUID] = uuid.uuid4
+    sequences: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def emit(self, event_type: EventType, subject: object, data: BaseModel) -> None:
-        event = new_event(event_type, subject=str(subject), data=data, event_id=str(self.new_id()))
+        """Writes an event as an outbox would: numbered among the events about its subject."""
+        place = (event_type.topic, str(subject))
+        self.sequences[place] = self.sequences.get(place, 0) + 1
+        event = new_event(
+            event_type,
+            subject=str(subject),
+            data=data,
+            event_id=str(self.new_id()),
+            sequence=self.sequences[place],
+        )
         self.messages.append((event_type.topic, str(subject).encode(), encode(event)))
 
     # people
@@ -76,6 +86,25 @@ class History:
             ),
         )
         return person
+
+    def moves(self, person: Person, department_id: str) -> None:
+        previous, person.department_id = person.department_id, department_id
+        self.emit(
+            people.PERSON_UPDATED,
+            person.id,
+            people.PersonUpdatedPayload(
+                id=person.id,
+                name=person.name,
+                email=f"{person.name.lower()}@example.com",
+                department_id=department_id,
+                title=None,
+                community_experience_years=person.years,
+                languages=["fr"],
+                active=True,
+                changed=["department_id"],
+                previous_department_id=previous,
+            ),
+        )
 
     def skill(self, person: Person, skill: str, level: int) -> None:
         self.emit(

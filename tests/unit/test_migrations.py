@@ -21,7 +21,7 @@ CASES = [(f"{service}:migrations", f"{service}.models:Base", None) for service i
     (
         "strategy:view_migrations",
         "strategy.models:ViewBase",
-        {"processed_event", "consumer_position"},
+        {"processed_event", "consumer_position", "subject_sequence", "parked_event"},
     )
 ]
 

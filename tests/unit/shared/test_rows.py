@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import registry
 from sqlmodel import Field, Session, SQLModel, select
 
-from shared.consumer import EventConsumer, Handler, ProcessedEvent, ReceivedEvent
+from shared.consumer import EventConsumer, Handler, ProcessedEvent, ReceivedEvent, _Read
 from shared.db import Database, SharedBase
 from shared.metrics import Metrics
 from shared.rows import Rows, rows
@@ -165,7 +165,7 @@ def test_a_failing_event_is_left_out_of_its_batch_and_the_others_are_applied(dat
             request_id=None,
             data=Score(team=team, player=player, points=points),
         )
-        accepted.append((record, received, consumer.handlers[received.type]))
+        accepted.append(_Read(record, received, consumer.handlers[received.type]))
 
     failed = consumer._apply(tp, accepted, next_offset=4)
 
@@ -173,4 +173,4 @@ def test_a_failing_event_is_left_out_of_its_batch_and_the_others_are_applied(dat
     assert stored(database) == {("a", "ana"): (3, None), ("a", "bob"): (3, None)}
     with database.transaction(write=False) as session:
         applied = set(session.exec(select(ProcessedEvent.event_id)).all())
-    assert applied == {accepted[i][1].id for i in (0, 2, 3)}
+    assert applied == {accepted[i].event.id for i in (0, 2, 3)}

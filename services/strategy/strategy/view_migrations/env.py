@@ -3,4 +3,7 @@
 from shared.db import run_migrations_env
 from strategy.models import ViewBase
 
-run_migrations_env(ViewBase.metadata, shared_tables={"processed_event", "consumer_position"})
+run_migrations_env(
+    ViewBase.metadata,
+    shared_tables={"processed_event", "consumer_position", "subject_sequence", "parked_event"},
+)
