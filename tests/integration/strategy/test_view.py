@@ -202,7 +202,6 @@ async def test_a_story_read_out_of_each_subjects_order_shows_the_same_figures(
         )
         async with strategy_view(settings, in_order) as reference:
             await reference.tell(story.scenario)
-            a, b = await figures(view), await figures(reference)
             assert await figures(view) == await figures(reference)
     finally:
         in_order.stop()
