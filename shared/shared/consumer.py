@@ -452,37 +452,36 @@ class EventConsumer(BackgroundWorker):
     ) -> tuple[ReceivedEvent[Any], Handler[Any] | None]:
         """The event and its handler (None: an event this consumer has no interest in)."""
         try:
-            cloud_event = events.decode(value)
+            envelope = events.decode(value)
         except MalformedEvent as error:
             raise DeadLetter("malformed", str(error)) from error
-        event_type = cloud_event.get_type()
-        try:
-            envelope = ReceivedEvent(
-                id=uuid.UUID(cloud_event.get_id()),
-                type=event_type,
-                subject=cloud_event.get_subject(),
-                sequence=events.sequence_of(cloud_event),
-                time=cloud_event.get_time() or datetime.now(UTC),
-                request_id=cloud_event.get_extension("requestid"),
-                data=cloud_event.get_data(),
-            )
-        except ValueError as error:
-            raise DeadLetter("invalid-payload", f"the id is not a UUID: {error}") from error
-        handler = self.handlers.get(event_type)
+        handler = self.handlers.get(envelope.type)
+        data: Any = envelope.data
+        reason = None
         if handler is None:
-            family = events.TYPE_PATTERN.match(event_type)["family"]  # type: ignore[index]
+            family = events.TYPE_PATTERN.match(envelope.type)["family"]  # type: ignore[index]
             if family in self._families:
-                raise DeadLetter("unknown-version", f"no handler for {event_type}", envelope)
-            return envelope, None
-        source = events.TYPE_PATTERN.match(event_type)["service"]  # type: ignore[index]
-        if topic != f"{source}.events":
+                reason, detail = "unknown-version", f"no handler for {envelope.type}"
+        elif topic != f"{envelope.type.split('.', 1)[0]}.events":
             # Only the service named in the type publishes it, on its own topic.
-            raise DeadLetter("wrong-topic", f"{event_type} is not published on {topic}", envelope)
-        try:
-            data = handler.payload.model_validate(envelope.data)
-        except ValidationError as error:
-            raise DeadLetter("invalid-payload", str(error), envelope) from error
-        return dataclasses.replace(envelope, data=data), handler
+            reason, detail = "wrong-topic", f"{envelope.type} is not published on {topic}"
+        else:
+            try:
+                data = handler.payload.model_validate(data)
+            except ValidationError as error:
+                reason, detail = "invalid-payload", str(error)
+        event = ReceivedEvent(
+            id=envelope.id,
+            type=envelope.type,
+            subject=envelope.subject,
+            time=envelope.time or datetime.now(UTC),
+            request_id=envelope.requestid,
+            data=data,
+            sequence=envelope.subjectsequence,
+        )
+        if reason is not None:
+            raise DeadLetter(reason, detail, event)
+        return event, handler
 
     def _apply(
         self, tp: TopicPartition, reads: list[_Read], next_offset: int | None

@@ -1,15 +1,23 @@
 """The CloudEvents 1.0 envelope (structured JSON mode) and a service's registry of event types."""
 
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from cloudevents.core.bindings.kafka import KafkaMessage, from_structured
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
-from pydantic import BaseModel
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
 
 CONTENT_TYPE = JSONFormat.CONTENT_TYPE
 TYPE_PATTERN = re.compile(r"^(?P<family>(?P<service>[a-z]+)\.[a-z_]+\.[a-z_]+)\.v(?P<version>\d+)$")
@@ -100,27 +108,38 @@ def encode(event: CloudEvent) -> bytes:
     return _FORMAT.write(event)
 
 
-def decode(value: bytes | None) -> CloudEvent:
+class Envelope(BaseModel):
+    """A CloudEvents 1.0 event of this platform, as a consumer reads it (structured JSON mode).
+
+    Read with pydantic rather than the SDK: the SDK's reader parses `time` with dateutil and
+    checks each attribute in Python, a third of a projection's replay.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    specversion: Literal["1.0"]
+    id: uuid.UUID
+    source: str = Field(min_length=1)
+    type: str = Field(pattern=TYPE_PATTERN.pattern)
+    subject: str | None = None
+    time: AwareDatetime | None = None
+    datacontenttype: Literal["application/json"] | None = None
+    data: dict[str, Any]
+    subjectsequence: StrictInt | None = Field(default=None, ge=1)
+    requestid: str | None = None
+
+    @model_validator(mode="after")
+    def _sequenced_subject(self) -> "Envelope":
+        if self.subjectsequence is not None and not self.subject:
+            raise ValueError(f"{SEQUENCE} without a subject")
+        return self
+
+
+def decode(value: bytes | None) -> Envelope:
     """Parse a message value in structured JSON mode; any defect raises `MalformedEvent`."""
     if not value:
         raise MalformedEvent("empty message")
     try:
-        event = from_structured(KafkaMessage(headers={}, key=None, value=value), _FORMAT)
-    except Exception as error:  # whatever the SDK trips on, the message is not ours
-        raise MalformedEvent(f"not a CloudEvent: {error!r}") from error
-    if event.get_specversion() != "1.0":
-        raise MalformedEvent(f"unsupported specversion {event.get_specversion()!r}")
-    if TYPE_PATTERN.match(event.get_type()) is None:
-        raise MalformedEvent(f"malformed event type {event.get_type()!r}")
-    if not isinstance(event.get_data(), dict):
-        raise MalformedEvent("data is not a JSON object")
-    sequence = event.get_extension(SEQUENCE)
-    if sequence is not None and (
-        type(sequence) is not int or sequence < 1 or not event.get_subject()
-    ):
-        raise MalformedEvent(f"{SEQUENCE} {sequence!r} is not a positive integer with a subject")
-    return event
-
-
-def sequence_of(event: CloudEvent) -> int | None:
-    return event.get_extension(SEQUENCE)
+        return Envelope.model_validate_json(value)
+    except ValidationError as error:
+        raise MalformedEvent(f"not a CloudEvent of this platform: {error}") from error

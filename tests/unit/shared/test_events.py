@@ -20,8 +20,14 @@ def registry() -> EventRegistry:
 def test_an_event_round_trips_in_structured_json_mode(registry):
     greeted = registry.register("people.person.greeted.v1", Greeting, "Someone was greeted.")
 
+    event_id = "0193a1d2-0000-7000-8000-000000000001"
     event = new_event(
-        greeted, subject="p1", data=Greeting(text="bonjour"), event_id="e1", request_id="r1"
+        greeted,
+        subject="p1",
+        data=Greeting(text="bonjour"),
+        event_id=event_id,
+        sequence=2,
+        request_id="r1",
     )
     raw = encode(event)
     decoded = decode(raw)
@@ -34,8 +40,11 @@ def test_an_event_round_trips_in_structured_json_mode(registry):
     assert envelope["requestid"] == "r1"
     assert envelope["datacontenttype"] == "application/json"
     assert envelope["time"].endswith("Z") or envelope["time"].endswith("+00:00")
-    assert decoded.get_data() == {"text": "bonjour"}
-    assert decoded.get_id() == "e1"
+    assert envelope["subjectsequence"] == 2
+    assert decoded.data == {"text": "bonjour"}
+    assert str(decoded.id) == event_id
+    assert (decoded.subject, decoded.subjectsequence, decoded.requestid) == ("p1", 2, "r1")
+    assert decoded.time is not None and decoded.time.utcoffset() is not None
 
 
 def test_an_event_must_carry_its_declared_payload(registry):
@@ -73,6 +82,27 @@ def test_the_registry_refuses_a_type_twice_and_lists_schemas(registry):
     assert event_type.json_schema()["properties"]["text"]["type"] == "string"
 
 
+def envelope(**changes: object) -> bytes:
+    """A well-formed event's value, with these attributes changed (None: left out)."""
+    attributes = {
+        "specversion": "1.0",
+        "id": "0193a1d2-0000-7000-8000-000000000001",
+        "source": "/services/people",
+        "type": "people.person.greeted.v1",
+        "subject": "p1",
+        "time": "2026-12-04T10:00:00Z",
+        "datacontenttype": "application/json",
+        "subjectsequence": 1,
+        "data": {"text": "bonjour"},
+    } | changes
+    return json.dumps({k: v for k, v in attributes.items() if v is not None}).encode()
+
+
+def test_a_well_formed_event_is_read():
+    assert decode(envelope()).subjectsequence == 1
+    assert decode(envelope(subject=None, subjectsequence=None)).subject is None
+
+
 @pytest.mark.parametrize(
     "raw",
     [
@@ -89,6 +119,14 @@ def test_the_registry_refuses_a_type_twice_and_lists_schemas(registry):
         json.dumps(
             {"specversion": "0.3", "id": "1", "source": "/s", "type": "a.b.c.v1", "data": {}}
         ).encode(),
+        envelope(id="not-a-uuid"),
+        envelope(subjectsequence=0),
+        envelope(subjectsequence="3"),
+        envelope(subjectsequence=2.5),
+        envelope(subject=None, subjectsequence=1),
+        envelope(time="yesterday"),
+        envelope(time="2026-12-04T10:00:00"),  # no zone
+        envelope(data=None),
     ],
 )
 def test_anything_else_is_malformed(raw):
