@@ -1,5 +1,7 @@
 """Database engine, the request's session that commits once, and migrations run at start-up."""
 
+import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +12,8 @@ from alembic.config import Config
 from fastapi import Depends, Request
 from sqlalchemy import Engine, MetaData, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
-from sqlalchemy.orm import registry, sessionmaker
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import SessionTransaction, registry, sessionmaker
 from sqlmodel import Session, SQLModel
 
 # Any fixed number: serialises concurrent migrations of replicas sharing one PostgreSQL database.
@@ -89,6 +92,13 @@ class Database:
         self._writer = sessionmaker(
             self.engine.execution_options(writes=True), class_=Session, expire_on_commit=False
         )
+        # SQLite takes one writer at a time; its own wait polls, sleeping up to 100 ms between
+        # tries, so a process's writers queue here instead and each starts when the last ends.
+        # A lock any thread may release: a request's session ends in another worker thread.
+        self._write_lock = threading.Lock()
+        if self.is_sqlite:
+            event.listen(self._writer, "after_transaction_create", self._take_turn)
+            event.listen(self._writer, "after_transaction_end", self._end_turn)
 
     def on_commit(self, callback: Callable[[Session], None]) -> None:
         """Calls `callback(session)` after each write transaction commits."""
@@ -111,6 +121,19 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    def _take_turn(self, session: Session, transaction: SessionTransaction) -> None:
+        # When the session first uses the database (not when it opens: a request may read its
+        # body first); a root transaction, not a savepoint.
+        if transaction.parent is not None:
+            return
+        if not self._write_lock.acquire(timeout=SQLITE_LOCK_WAIT_MS / 1000):
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("locked"))
+        session.info["write_turn"] = True
+
+    def _end_turn(self, session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None and session.info.pop("write_turn", False):
+            self._write_lock.release()
 
     def ping(self) -> None:
         """Fails unless the database takes writes: on SQLite, unless the file's write lock can
