@@ -16,7 +16,7 @@ import sys
 import time
 import uuid
 
-import httpx
+import aiohttp
 
 
 async def write(
@@ -25,9 +25,11 @@ async def write(
     headers = {"Authorization": f"Bearer {token}"}
     run = uuid.uuid4().hex[:10]
     results: list[tuple[float, float, int, str | None]] = []
-    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
-    async with httpx.AsyncClient(
-        base_url=base, headers=headers, limits=limits, timeout=30
+    # aiohttp: about a fifth of httpx's CPU a request, which the services share the cores with.
+    connector = aiohttp.TCPConnector(limit=in_flight)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(
+        base, headers=headers, connector=connector, timeout=timeout
     ) as client:
 
         async def one(n: int) -> None:
@@ -40,10 +42,10 @@ async def write(
                 late.append(time.monotonic() - (begin + n / rate))
                 started = time.time()
                 try:
-                    answer = await client.post("/v1/people", json=body)
-                    status = answer.status_code
-                    person = answer.json().get("id") if status == 201 else None
-                except httpx.HTTPError:
+                    async with client.post("/v1/people", json=body) as answer:
+                        status = answer.status
+                        person = (await answer.json()).get("id") if status == 201 else None
+                except (aiohttp.ClientError, TimeoutError):
                     status, person = 0, None
                 results.append((started, time.time(), status, person))
 

@@ -1,17 +1,26 @@
 """JWT verification and role checks as FastAPI dependencies (RFC 8725: pinned algorithms)."""
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
+import cachetools
 import jwt
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.openapi import role_checked
 from shared.settings import PlatformSettings
+
+# Tokens verified lately, kept with their principal so that the next request with one is not
+# checked again (each is still refused once it expires).
+VERIFIED_TOKENS = 10_000
+VERIFIED_TOKEN_SECONDS = 300
 
 
 class Role(StrEnum):
@@ -64,10 +73,33 @@ class TokenVerifier:
             self.algorithms = ["RS256"]
         else:
             self.algorithms = ["HS256"]
+        self._verified: cachetools.TTLCache[str, tuple[Principal, float]] = cachetools.TTLCache(
+            maxsize=VERIFIED_TOKENS, ttl=VERIFIED_TOKEN_SECONDS
+        )
+        self._lock = threading.Lock()
+
+    @property
+    def may_fetch_keys(self) -> bool:
+        """Whether `verify` may ask the OIDC provider for its keys (network I/O)."""
+        return self._jwks is not None
 
     def verify(self, token: str) -> Principal:
+        """The token's principal; a token already verified is not checked again until it
+        expires (a client sends the same one with every request, and checking it costs more than
+        the rest of a small request's handling)."""
+        with self._lock:
+            known = self._verified.get(token)
+        if known is not None and time.time() < known[1]:
+            return known[0]
+        claims = self._checked_claims(token)
+        principal = _principal(claims)
+        with self._lock:
+            self._verified[token] = (principal, float(claims["exp"]))
+        return principal
+
+    def _checked_claims(self, token: str) -> dict[str, Any]:
         if _claimed_issuer(token) == self.internal_issuer:
-            return self.verify_with_key(
+            return self._claims(
                 token, self._secret, algorithms=["HS256"], issuer=self.internal_issuer
             )
         try:
@@ -76,7 +108,7 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise _unauthorized(f"Invalid token: {error}") from error
-        return self.verify_with_key(token, key)
+        return self._claims(token, key)
 
     def verify_with_key(
         self,
@@ -87,8 +119,18 @@ class TokenVerifier:
         issuer: str | None = None,
     ) -> Principal:
         """Checks the signature with `key`, then the claims (for callers that find keys)."""
+        return _principal(self._claims(token, key, algorithms=algorithms, issuer=issuer))
+
+    def _claims(
+        self,
+        token: str,
+        key: Any,
+        *,
+        algorithms: list[str] | None = None,
+        issuer: str | None = None,
+    ) -> dict[str, Any]:
         try:
-            claims = jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
                 algorithms=algorithms or self.algorithms,
@@ -99,20 +141,24 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise _unauthorized(f"Invalid token: {error}") from error
-        realm_access = claims.get("realm_access")
-        roles = (
-            claims.get("roles")
-            or (realm_access.get("roles") if isinstance(realm_access, dict) else None)
-            or []
-        )
-        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise _unauthorized("Invalid token: roles must be a list of strings")
-        return Principal(
-            subject=str(claims["sub"]),
-            roles=frozenset(roles),
-            department=claims.get("department"),
-            email=claims.get("email"),
-        )
+        return claims
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    realm_access = claims.get("realm_access")
+    roles = (
+        claims.get("roles")
+        or (realm_access.get("roles") if isinstance(realm_access, dict) else None)
+        or []
+    )
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise _unauthorized("Invalid token: roles must be a list of strings")
+    return Principal(
+        subject=str(claims["sub"]),
+        roles=frozenset(roles),
+        department=claims.get("department"),
+        email=claims.get("email"),
+    )
 
 
 def _claimed_issuer(token: str) -> object:
@@ -156,13 +202,16 @@ _bearer = HTTPBearer(
 )
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
         raise _unauthorized("A bearer token is required.")
-    return request.app.state.token_verifier.verify(credentials.credentials)
+    verifier: TokenVerifier = request.app.state.token_verifier
+    if verifier.may_fetch_keys:  # from the OIDC provider: not in the event loop
+        return await run_in_threadpool(verifier.verify, credentials.credentials)
+    return verifier.verify(credentials.credentials)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -171,7 +220,7 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
     """A dependency that lets through the given roles (and the CCO), and refuses others with 403."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if not principal.has_any(*roles):
             names = ", ".join(sorted({*roles, Role.CCO}))
             raise HTTPException(403, f"This needs one of the roles: {names}.")

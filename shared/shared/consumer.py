@@ -741,11 +741,9 @@ def _lost(committed: int | None, known: int) -> bool:
 
 
 def _save_position(session: Session, tp: TopicPartition, next_offset: int) -> None:
-    position = session.get(ConsumerPosition, (tp.topic, tp.partition))
-    if position is None:
-        position = ConsumerPosition(topic=tp.topic, partition=tp.partition, next_offset=next_offset)
-    position.next_offset = next_offset
-    session.add(position)
+    rows(session).put(
+        ConsumerPosition, topic=tp.topic, partition=tp.partition, next_offset=next_offset
+    )
 
 
 class _RestorePositions(ConsumerRebalanceListener):

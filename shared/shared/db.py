@@ -2,14 +2,16 @@
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from alembic import command, context
 from alembic.config import Config
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine, MetaData, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
@@ -201,9 +203,27 @@ def run_migrations_env(
             context.run_migrations()
 
 
-def _request_session(request: Request) -> Iterator[Session]:
+@asynccontextmanager
+async def ended_in_a_worker_thread(
+    transaction: AbstractContextManager[Session],
+) -> AsyncIterator[Session]:
+    """A request's transaction, opened in the event loop (a session touches the database only
+    when first used, in the endpoint's worker thread) and ended, committed or rolled back, in
+    one worker thread: a sync dependency would cost a thread hop to open and another to end."""
+    session = transaction.__enter__()
+    try:
+        yield session
+    except BaseException as error:
+        with anyio.CancelScope(shield=True):  # a cancelled request still gives its turn back
+            await run_in_threadpool(transaction.__exit__, type(error), error, error.__traceback__)
+        raise
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(transaction.__exit__, None, None, None)
+
+
+async def _request_session(request: Request) -> AsyncIterator[Session]:
     write = request.method not in ("GET", "HEAD", "OPTIONS")
-    with request.app.state.database.transaction(write=write) as session:
+    async with ended_in_a_worker_thread(request.app.state.database.transaction(write)) as session:
         yield session
 
 

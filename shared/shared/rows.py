@@ -162,10 +162,21 @@ def _bound(key: Row) -> Row:
 
 
 def _defaults(model: type[SQLModel]) -> Row:
-    row: Row = {}
+    fixed, factories = _default_values(model)
+    row = dict(fixed)
+    for name, factory in factories:
+        row[name] = factory()
+    return row
+
+
+@functools.cache
+def _default_values(model: type[SQLModel]) -> tuple[Row, list[tuple[str, Any]]]:
+    """A model's fixed defaults, and its default factories (called for each new row)."""
+    fixed: Row = {}
+    factories = []
     for name, field in model.model_fields.items():
         if field.default_factory is not None:
-            row[name] = field.default_factory()  # type: ignore[call-arg]
+            factories.append((name, field.default_factory))
         elif not field.is_required():
-            row[name] = field.default
-    return row
+            fixed[name] = field.default
+    return fixed, factories

@@ -2,7 +2,7 @@
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from shared.auth import CurrentPrincipal, Principal, Role, require_roles
-from shared.db import REQUEST_CONCURRENCY, SessionDep
+from shared.db import REQUEST_CONCURRENCY, SessionDep, ended_in_a_worker_thread
 from shared.errors import Conflict, NotFound
 from shared.projection import ProjectionRebuild
 from shared.timestamps import Timestamp
@@ -42,8 +42,8 @@ From = Annotated[
 To = Annotated[Timestamp | None, Query(alias="to", description="End of the window (RFC 3339).")]
 
 
-def _view_session(request: Request) -> Iterator[Session]:
-    with request.app.state.projection.transaction(write=False) as session:
+async def _view_session(request: Request) -> AsyncIterator[Session]:
+    async with ended_in_a_worker_thread(request.app.state.projection.transaction(False)) as session:
         yield session
 
 

@@ -1,5 +1,6 @@
 """Token verification (RFC 8725) and role checks."""
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -145,8 +146,41 @@ def hs256_token(payload: dict, secret: bytes, kid: str) -> str:
 def test_roles_are_checked_and_the_cco_may_do_everything():
     check = require_roles(Role.SYSTEM)
 
-    assert check(Principal("s", frozenset({"system"}))).subject == "s"
-    assert check(Principal("c", frozenset({"cco"}))).subject == "c"
+    assert asyncio.run(check(Principal("s", frozenset({"system"})))).subject == "s"
+    assert asyncio.run(check(Principal("c", frozenset({"cco"})))).subject == "c"
     with pytest.raises(HTTPException) as refused:
-        check(Principal("e", frozenset({"employee"})))
+        asyncio.run(check(Principal("e", frozenset({"employee"}))))
     assert refused.value.status_code == 403
+
+
+def test_a_verified_token_is_checked_again_only_once_it_expires(settings, monkeypatch):
+    checked = []
+    check = TokenVerifier._claims
+
+    def counted(self, token, *args, **kwargs):
+        checked.append(token)
+        return check(self, token, *args, **kwargs)
+
+    monkeypatch.setattr(TokenVerifier, "_claims", counted)
+    verifier = TokenVerifier(settings)
+    token = issue_token(settings, subject="p1", roles=["cco"], lifetime=timedelta(minutes=5))
+    other = issue_token(settings, subject="p2", roles=["employee"])
+
+    assert [verifier.verify(token).subject for _ in range(3)] == ["p1"] * 3
+    assert verifier.verify(other).subject == "p2"
+    assert checked == [token, other]
+
+    expiry = jwt.decode(token, options={"verify_signature": False})["exp"]
+    monkeypatch.setattr("shared.auth.time.time", lambda: expiry + 1)
+    verifier.verify(token)
+    assert checked == [token, other, token]
+
+
+def test_a_refused_token_is_refused_each_time(settings):
+    verifier = TokenVerifier(settings)
+    forged = jwt.encode(claims(roles=["cco"]), "another-secret-of-at-least-32-bytes!", "HS256")
+
+    for _ in range(2):
+        with pytest.raises(HTTPException) as refused:
+            verifier.verify(forged)
+        assert refused.value.status_code == 401
