@@ -22,9 +22,9 @@ from aiokafka import (
 from aiokafka.errors import CommitFailedError, KafkaError
 from asgi_correlation_id import correlation_id
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import BigInteger, Index, delete, insert
+from sqlalchemy import BigInteger, Index, bindparam, delete, insert
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlmodel import Field, Session, select
+from sqlmodel import Field, Session, col, select
 
 from shared import events
 from shared.db import Database, SharedBase
@@ -49,6 +49,13 @@ class ProcessedEvent(SharedBase, table=True):
     event_id: uuid.UUID = Field(primary_key=True)
     event_type: str
     processed_at: datetime
+
+
+# Built once: building a statement costs more than running it.
+_ALREADY_PROCESSED = select(ProcessedEvent.event_id).where(
+    col(ProcessedEvent.event_id).in_(bindparam("ids", expanding=True))
+)
+_PROCESSED = insert(ProcessedEvent.__table__)  # type: ignore[attr-defined]
 
 
 class ConsumerPosition(SharedBase, table=True):
@@ -523,9 +530,8 @@ class EventConsumer(BackgroundWorker):
         parked = self._parked_events(session, tp) if tp in self._parked else []
         candidates = reads + [read for _, read in parked]
         ids = [read.event.id for read in candidates if read.handler is not None]
-        seen = set(
-            session.scalars(select(ProcessedEvent.event_id).where(ProcessedEvent.event_id.in_(ids)))
-        )
+        connection = session.connection()
+        seen = set(connection.execute(_ALREADY_PROCESSED, {"ids": ids}).scalars())
         batch = rows(session)
         batch.load(
             _sequence_key(tp, read.event) for read in candidates if read.event.sequence is not None
@@ -564,7 +570,7 @@ class EventConsumer(BackgroundWorker):
             self._park(session, tp, newly)
         applying.parked, applying.waiting = len(newly), bool(waiting)
         if applying.processed:
-            session.execute(insert(ProcessedEvent.__table__), applying.processed)  # type: ignore[attr-defined]
+            connection.execute(_PROCESSED, applying.processed)
         return applying
 
     def _apply_one(self, applying: "_Applying", tp: TopicPartition, read: _Read) -> None:

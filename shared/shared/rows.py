@@ -15,7 +15,20 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, event, insert, select, tuple_, update
+from sqlalchemy import (
+    Delete,
+    Insert,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    event,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlmodel import Session, SQLModel
 
 Key = tuple[type[SQLModel], Any]
@@ -92,20 +105,14 @@ class Rows:
             else:
                 changed = tuple(sorted(c for c in row if row[c] != stored.get(c)))
                 updates[(model, changed)].append(row)
+        connection = self.session.connection()
         for model, keys in deletes.items():
-            table = _table(model)
-            self.session.execute(delete(table).where(*_match(table)), [_bound(k) for k in keys])
+            connection.execute(_delete(model), [_bound(k) for k in keys])
         for model, new in inserts.items():
-            self.session.execute(insert(_table(model)), new)
+            connection.execute(_insert(model), new)
         for (model, changed), rows_ in updates.items():
-            table = _table(model)
-            statement = (
-                update(table)
-                .where(*_match(table))
-                .values({c: bindparam(f"v_{c}") for c in changed})
-            )
-            self.session.execute(
-                statement,
+            connection.execute(
+                _update(model, changed),
                 [_bound(_primary_key(model, r)) | {f"v_{c}": r[c] for c in changed} for r in rows_],
             )
         self.forget()  # read again if asked: from the database, now that it holds them
@@ -116,11 +123,8 @@ class Rows:
         self._stored.clear()
 
     def _read(self, model: type[SQLModel], ids: list[Any]) -> None:
-        table = _table(model)
-        columns = list(table.primary_key.columns)
-        match = columns[0] if len(columns) == 1 else tuple_(*columns)
-        for found in self.session.execute(select(table).where(match.in_(ids))).mappings():
-            row = dict(found)
+        found = self.session.connection().execute(_select(model), {"keys": ids}).mappings()
+        for row in map(dict, found):
             key = (model, _key(model, row))
             self._rows[key], self._stored[key] = row, dict(row)
 
@@ -151,6 +155,36 @@ def _key(model: type[SQLModel], row: Row) -> Any:
 
 def _primary_key(model: type[SQLModel], row: Row) -> Row:
     return {name: row[name] for name in _key_columns(model)}
+
+
+# Each statement is built once per table: building one costs more than running it.
+
+
+@functools.cache
+def _select(model: type[SQLModel]) -> Select:
+    """The rows of a list of keys, bound as `keys`."""
+    table = _table(model)
+    columns = list(table.primary_key.columns)
+    match = columns[0] if len(columns) == 1 else tuple_(*columns)
+    return select(table).where(match.in_(bindparam("keys", expanding=True)))
+
+
+@functools.cache
+def _insert(model: type[SQLModel]) -> Insert:
+    return insert(_table(model))
+
+
+@functools.cache
+def _delete(model: type[SQLModel]) -> Delete:
+    table = _table(model)
+    return delete(table).where(*_match(table))
+
+
+@functools.cache
+def _update(model: type[SQLModel], changed: tuple[str, ...]) -> Update:
+    """Sets the `changed` columns (bound as `v_<column>`) of the row keyed `k_<column>`."""
+    table = _table(model)
+    return update(table).where(*_match(table)).values({c: bindparam(f"v_{c}") for c in changed})
 
 
 def _match(table: Table) -> list[Any]:
