@@ -11,8 +11,9 @@ event) it is created on first use and works the same, reading row by row.
 """
 
 import functools
+import operator
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -148,9 +149,14 @@ def _key_columns(model: type[SQLModel]) -> tuple[str, ...]:
     return tuple(column.name for column in _table(model).primary_key.columns)
 
 
+@functools.cache
+def _key_of(model: type[SQLModel]) -> Callable[[Row], Any]:
+    """A row's key: the value of its one key column, or the tuple of its key columns' values."""
+    return operator.itemgetter(*_key_columns(model))
+
+
 def _key(model: type[SQLModel], row: Row) -> Any:
-    names = _key_columns(model)
-    return row[names[0]] if len(names) == 1 else tuple(row[name] for name in names)
+    return _key_of(model)(row)
 
 
 def _primary_key(model: type[SQLModel], row: Row) -> Row:
