@@ -4,7 +4,9 @@ Applying events one by one through ORM objects costs a query per row read, a flu
 and the construction of a model per row. A consumer instead reads, in one query per table,
 the rows its handlers say they will need (`Handler.reads`); the handlers change them as plain
 dicts through `Rows`; and the changes are written when the session commits (or at `write()`),
-with one `executemany` per table and statement.
+with one `executemany` per table and statement. Its statements are built once per table and
+run on the session's connection, past the ORM: a table changed through `Rows` is changed only
+through it (an ORM object added to the session is not flushed before `Rows` reads).
 
 A handler gets the batch's `Rows` with `rows(session)`. Outside a consumer (a test applying one
 event) it is created on first use and works the same, reading row by row.
