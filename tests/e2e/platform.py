@@ -112,9 +112,7 @@ class Platform:
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
     def headcounts(self, headers: dict[str, str]) -> dict[str, int]:
-        response = httpx.get(f"{self.url}/api/strategy/v1/overview", headers=headers)
-        response.raise_for_status()
-        return {d["id"]: d["headcount"] for d in response.json()["departments"]}
+        return {d["id"]: d["headcount"] for d in self.overview(headers)["departments"]}
 
     def wait_for(
         self, headers: dict[str, str], expected: dict[str, int], timeout: float = 30
@@ -125,3 +123,17 @@ class Platform:
                 assert self.headcounts(headers) == expected
             time.sleep(0.02)
         return time.monotonic() - started
+
+    def wait_for_communities(
+        self, headers: dict[str, str], count: int, timeout: float = 60
+    ) -> None:
+        """Until the overview shows `count` communities: the demo's last seeds follow its people."""
+        started = time.monotonic()
+        while (shown := len(self.overview(headers)["communities"])) != count:
+            assert time.monotonic() - started < timeout, f"{shown} of {count} communities"
+            time.sleep(0.1)
+
+    def overview(self, headers: dict[str, str]) -> dict:
+        response = httpx.get(f"{self.url}/api/strategy/v1/overview", headers=headers)
+        response.raise_for_status()
+        return response.json()

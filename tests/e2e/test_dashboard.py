@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from communities.seed import COMMUNITIES as DEMO_COMMUNITIES
 from tests.e2e.platform import ROOT, SERVICES, Platform
 from tests.e2e.test_platform import SEEDED
 from tests.support.databases import Databases
@@ -49,7 +50,10 @@ def platform(tmp_path_factory) -> Iterator[Platform]:
     databases = Databases(str(folder))
     platform = Platform(databases, Path(folder) / "platform.log")
     platform.start()
-    platform.wait_for(platform.sign_in(), SEEDED)
+    headers = platform.sign_in()
+    platform.wait_for(headers, SEEDED)
+    # The overview refreshes every 30 s: a page must not open on a view the demo has not filled.
+    platform.wait_for_communities(headers, len(DEMO_COMMUNITIES))
     yield platform
     if platform.process and platform.process.poll() is None:
         platform.stop()
