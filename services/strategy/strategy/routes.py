@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
@@ -56,18 +56,32 @@ ViewDep = Annotated[
 @router.get(
     "/overview",
     tags=["view"],
-    responses={404: {"description": "The department is not in the view."}},
+    response_model=Overview,
+    responses={
+        304: {"description": "Not changed since the answer whose ETag was given."},
+        404: {"description": "The department is not in the view."},
+    },
 )
 def overview(
     request: Request,
+    response: Response,
     session: SessionDep,
     view: ViewDep,
     _: CurrentPrincipal,
     department_id: DepartmentQuery = None,
     start: From = None,
     end: To = None,
-) -> Overview:
+) -> Overview | Response:
+    """Everything the CCO's dashboard opens on. Asked again with the `ETag` it answered in
+    `If-None-Match`, it answers 304 Not Modified while no event or program changed it."""
     settings = request.app.state.settings
+    version = service.overview_version(
+        session, view, slot=request.app.state.projection.active_slot, now=datetime.now(UTC)
+    )
+    headers = {"ETag": f'W/"{version}"', "Cache-Control": "private, no-cache"}
+    if _matches(request.headers.get("if-none-match"), version):
+        return Response(status_code=304, headers=headers)
+    response.headers.update(headers)
     return service.overview(
         session,
         view,
@@ -197,6 +211,14 @@ def rebuild_status(
 @router.get("/lag", tags=["operations"])
 async def lag(request: Request, _: CurrentPrincipal) -> Lag:
     return await service.lag(request.app.state.consumer)
+
+
+def _matches(if_none_match: str | None, version: str) -> bool:
+    """Whether an `If-None-Match` header names this version (compared weakly, as RFC 9110 says)."""
+    if if_none_match is None:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or f'"{version}"' in tags
 
 
 def _save(database, job: RebuildJob) -> None:  # type: ignore[no-untyped-def]

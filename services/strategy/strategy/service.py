@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlmodel import Session, col
 
 from shared.auth import Principal
-from shared.consumer import EventConsumer
+from shared.consumer import ConsumerPosition, EventConsumer, ParkedEvent
 from shared.errors import NotFound, Unprocessable
 from shared.outbox import enqueue
 from strategy import events
@@ -733,6 +733,20 @@ def overview(
         staffing_risks=staffing(view, settings=settings, department_id=department_id),
         programs=programs(session, view, settings=settings),
     )
+
+
+def overview_version(session: Session, view: Session, *, slot: str, now: datetime) -> str:
+    """What the overview is computed from, in a few numbers (its answer's ETag). It changes once
+    an event is applied (a partition's position moves, or the count of events waiting for an
+    earlier one falls), a program is created, the other slot is swapped in, or the minute turns
+    (a window ends now): a dashboard asking every second gets 304 until then, without a figure
+    computed again."""
+    positions, offsets = view.exec(  # type: ignore[call-overload]
+        select(func.count(), func.coalesce(func.sum(ConsumerPosition.next_offset), 0))
+    ).one()
+    parked = view.scalar(select(func.count()).select_from(ParkedEvent))
+    created = session.scalar(select(func.count()).select_from(Program))
+    return f"{slot}.{positions}.{offsets}.{parked}.{created}.{now:%Y%m%d%H%M}"
 
 
 async def lag(consumer: EventConsumer | None) -> Lag:

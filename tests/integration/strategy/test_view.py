@@ -4,6 +4,7 @@ figures after a duplicate delivery, a restart mid-stream and a rebuild."""
 from collections import defaultdict
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from strategy.settings import Settings
@@ -154,6 +155,35 @@ async def test_a_department_slice(view, story):
     assert {r["community_name"] for r in overview["staffing_risks"]} == {"Talents", "Onboarding"}
     assert sum(map(sum, overview["matrix"]["cells"])) == 0
     assert unknown.status_code == 404
+
+
+async def test_the_overview_is_not_sent_again_until_an_event_changes_it(view, story):
+    messages = story.scenario.messages
+    await view.tell(story.scenario, messages[:-1])
+
+    async def asked_twice() -> tuple[httpx.Response, httpx.Response]:
+        # The version holds the minute (windows end now): it may turn once between two asks.
+        for _ in range(2):
+            first = await view.client.get("/v1/overview", headers=view.cco)
+            etag = first.headers["etag"]
+            again = await view.client.get(
+                "/v1/overview", headers=view.cco | {"If-None-Match": etag}
+            )
+            if again.status_code == 304 or again.headers.get("etag") == etag:
+                return first, again
+        raise AssertionError("the overview was not answered 304")
+
+    first, again = await asked_twice()
+    assert first.status_code == 200 and first.headers["cache-control"] == "private, no-cache"
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == first.headers["etag"]
+
+    await story.scenario.publish(view.broker, messages[-1:])
+    await view.wait_for(len(messages))
+    changed = await view.client.get(
+        "/v1/overview", headers=view.cco | {"If-None-Match": first.headers["etag"]}
+    )
+    assert changed.status_code == 200 and changed.headers["etag"] != first.headers["etag"]
 
 
 async def test_a_duplicate_delivery_changes_nothing(view, story):
