@@ -516,6 +516,7 @@ class EventConsumer(BackgroundWorker):
         # Committed: now the counts and what waits.
         self.metrics.consumed.labels(tp.topic, "applied").inc(len(applied.processed))
         self.metrics.consumed.labels(tp.topic, "parked").inc(applied.parked)
+        self.metrics.parked_events.labels(tp.topic, str(tp.partition)).set(applied.waiting)
         if applied.waiting:
             self._parked.add(tp)
         else:
@@ -568,7 +569,7 @@ class EventConsumer(BackgroundWorker):
         newly = [read for read in waiting if read.event.id not in already]
         if newly:
             self._park(session, tp, newly)
-        applying.parked, applying.waiting = len(newly), bool(waiting)
+        applying.parked, applying.waiting = len(newly), len(waiting)
         if applying.processed:
             connection.execute(_PROCESSED, applying.processed)
         return applying
@@ -715,7 +716,7 @@ class _Applying:
     processed: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     failed: list[tuple[ConsumerRecord, DeadLetter]] = dataclasses.field(default_factory=list)
     parked: int = 0  # events parked by this batch
-    waiting: bool = False  # whether any event of the partition is still parked
+    waiting: int = 0  # the partition's events still parked
 
 
 def _sequence_key(tp: TopicPartition, event: ReceivedEvent[Any]) -> Key:
@@ -757,10 +758,12 @@ class _RestorePositions(ConsumerRebalanceListener):
         self.consumer = consumer
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        # Another member reports their lag now; a stale series would be counted twice.
+        # Another member reports these now; a stale series would be counted twice.
+        metrics = self.consumer.metrics
         for tp in revoked:
-            with contextlib.suppress(KeyError):
-                self.consumer.metrics.consumer_lag.remove(tp.topic, str(tp.partition))
+            for gauge in (metrics.consumer_lag, metrics.parked_events):
+                with contextlib.suppress(KeyError):
+                    gauge.remove(tp.topic, str(tp.partition))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self.consumer._restore_positions(assigned)  # noqa: SLF001

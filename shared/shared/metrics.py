@@ -46,6 +46,12 @@ class Metrics:
         self.consumer_lag = Gauge(
             "consumer_lag", "Messages not yet consumed.", ["topic", "partition"], **labels
         )
+        self.parked_events = Gauge(
+            "consumer_parked_events",
+            "Events read ahead of an earlier one about their subject, waiting for it.",
+            ["topic", "partition"],
+            **labels,
+        )
         self.consumed = Counter(
             "consumer_events_total",
             "Events read by the consumer, by outcome.",

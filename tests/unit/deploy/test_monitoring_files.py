@@ -35,6 +35,7 @@ def test_the_dashboard_shows_what_ops_watch_per_service():
         "Consumer lag",
         "Handler failures",
         "Dead letters",
+        "Parked events",
     } <= titles
     for query in queries():
         assert 'service=~"$service"' in query, query

@@ -118,6 +118,12 @@ def parked(database: Database) -> int:
         return session.scalar(select(func.count()).select_from(ParkedEvent)) or 0
 
 
+def waiting(consumer: EventConsumer) -> float | None:
+    """What the consumer reports parked on the partition (`consumer_parked_events`)."""
+    labels = {"topic": TP.topic, "partition": str(TP.partition)}
+    return consumer.metrics.registry.get_sample_value("consumer_parked_events", labels)
+
+
 def test_a_batch_read_out_of_order_is_applied_in_order(database):
     log = Log(consumer_of(database))
 
@@ -138,14 +144,17 @@ def test_an_event_read_ahead_waits_parked_for_the_earlier_one_even_across_a_rest
 
     assert stories(database) == {"s": "a"}
     assert parked(database) == 2
+    assert waiting(log.consumer) == 2
 
     log.consumer = consumer_of(database)  # a restarted consumer finds them
     log.apply(log.message(first.message.value), log.read("s", "b", 2))
     assert stories(database) == {"s": "ab"}
+    assert waiting(log.consumer) == 2
     log.apply(log.read("s", "c", 3))
 
     assert stories(database) == {"s": "abcde"}
     assert parked(database) == 0
+    assert waiting(log.consumer) == 0
     counted = log.consumer.metrics.registry.get_sample_value
     outcomes = ("applied", "duplicate", "parked")
     assert [
