@@ -23,7 +23,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from asgi_correlation_id import correlation_id
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import BigInteger, Index, bindparam, delete, insert
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Field, Session, col, select
 
 from shared import events
@@ -600,6 +600,13 @@ class EventConsumer(BackgroundWorker):
             if not applying.isolate_failures:
                 raise
             batch.forget()  # the savepoint's rollback undid what the handler changed
+            if isinstance(error, IntegrityError) and _applied_meanwhile(session, event.id):
+                # Another member applied it since this batch began: during a rebalance, two
+                # may hold a partition for a moment. A duplicate, not a failure.
+                self.metrics.consumed.labels(tp.topic, "duplicate").inc()
+                _advance(batch, tp, event)
+                batch.write()
+                return
             log.exception("event handler failed", extra={"event_type": event.type})
             self.metrics.handler_failures.labels(event.type).inc()
             applying.failed.append((read.message, DeadLetter("handler-failed", repr(error))))
@@ -740,6 +747,13 @@ def _advance(batch: Rows, tp: TopicPartition, event: ReceivedEvent[Any]) -> None
         batch.add(SubjectSequence, topic=tp.topic, subject=event.subject, sequence=event.sequence)
     elif event.sequence > last["sequence"]:
         last["sequence"] = event.sequence
+
+
+def _applied_meanwhile(session: Session, event_id: uuid.UUID) -> bool:
+    """Whether the event is recorded as applied now, by a transaction that committed after this
+    one began (PostgreSQL's statements see those; SQLite lets one transaction write at a time)."""
+    found = session.connection().execute(_ALREADY_PROCESSED, {"ids": [event_id]})
+    return found.first() is not None
 
 
 def _lost(committed: int | None, known: int) -> bool:

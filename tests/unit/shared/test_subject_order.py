@@ -1,5 +1,6 @@
 """The consumer applies the events about one subject in their order (their `subjectsequence`),
-whatever order they are read in: one read ahead of an earlier one waits, parked, for it."""
+whatever order they are read in: one read ahead of an earlier one waits, parked, for it. And
+each event once, even when another member of the group applied it meanwhile."""
 
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from shared.events import EventRegistry, encode, new_event
 from shared.metrics import Metrics
 from shared.rows import rows
 from shared.settings import ServiceSettings
+from tests.support.databases import TEST_DATABASE_URL
 
 
 class Base(SQLModel, registry=registry()):
@@ -206,3 +208,31 @@ def test_events_without_a_sequence_are_applied_as_read(database):
     log.apply(log.read("s", "b", None), log.read("s", "a", None))
 
     assert stories(database) == {"s": "ba"}
+
+
+@pytest.mark.skipif(
+    not TEST_DATABASE_URL, reason="SQLite lets one transaction write at a time: none meanwhile"
+)
+def test_an_event_another_member_applied_meanwhile_is_a_duplicate_not_a_failure(database):
+    log = Log(consumer_of(database))
+    log.apply(log.read("s", "a", 1))
+    # Another member holding the partition for a moment, during a rebalance.
+    other = consumer_of(Database(database.engine.url.render_as_string(hide_password=False)))
+    failing, meanwhile = log.read("s", "!", 2), log.read("t", "b", 1)
+    plain = log.consumer.handlers[WRITTEN.name]
+
+    def applied_by_the_other_first(session: Session, event: ReceivedEvent[Chapter]) -> None:
+        if event.id == meanwhile.event.id and not stories(database).get("t"):
+            other._apply(TP, [_Read(meanwhile.message, event, plain)], next_offset=log.offset)
+        plain.apply(session, event)
+
+    hooked = Handler(Chapter, applied_by_the_other_first)
+    # The failing event sends the batch down the careful path, event by event: there, the
+    # other member's commit comes between this one's reading and writing of `t`.
+    failed = log.apply(failing, _Read(meanwhile.message, meanwhile.event, hooked))
+
+    assert failed == [failing.message.offset]
+    assert stories(database) == {"s": "a", "t": "b"}
+    counted = log.consumer.metrics.registry.get_sample_value
+    assert counted("consumer_handler_failures_total", {"type": WRITTEN.name}) == 1.0
+    assert counted("consumer_events_total", {"topic": TP.topic, "outcome": "duplicate"}) == 1.0
