@@ -76,7 +76,11 @@ def overview(
     `If-None-Match`, it answers 304 Not Modified while no event or program changed it."""
     settings = request.app.state.settings
     version = service.overview_version(
-        session, view, slot=request.app.state.projection.active_slot, now=datetime.now(UTC)
+        session,
+        view,
+        slot=request.app.state.projection.active_slot,
+        now=datetime.now(UTC),
+        query=str(request.query_params),
     )
     headers = {"ETag": f'W/"{version}"', "Cache-Control": "private, no-cache"}
     if _matches(request.headers.get("if-none-match"), version):
@@ -218,7 +222,7 @@ def _matches(if_none_match: str | None, version: str) -> bool:
     if if_none_match is None:
         return False
     tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or f'"{version}"' in tags
+    return f'"{version}"' in tags
 
 
 def _save(database, job: RebuildJob) -> None:  # type: ignore[no-untyped-def]

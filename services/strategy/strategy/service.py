@@ -1,6 +1,7 @@
 """The strategy view's figures: the matrix, ratios, experts, community health, staffing risks,
 reputation, the FAQ, and the programs that steer by them."""
 
+import hashlib
 import math
 import re
 import statistics
@@ -735,18 +736,21 @@ def overview(
     )
 
 
-def overview_version(session: Session, view: Session, *, slot: str, now: datetime) -> str:
-    """What the overview is computed from, in a few numbers (its answer's ETag). It changes once
-    an event is applied (a partition's position moves, or the count of events waiting for an
-    earlier one falls), a program is created, the other slot is swapped in, or the minute turns
-    (a window ends now): a dashboard asking every second gets 304 until then, without a figure
-    computed again."""
+def overview_version(
+    session: Session, view: Session, *, slot: str, now: datetime, query: str
+) -> str:
+    """A digest of what the overview of `query` is computed from (its answer's ETag). It changes
+    once an event is applied (a partition's position moves, or the count of events waiting for
+    an earlier one falls), a program is created, the other slot is swapped in, or the minute
+    turns (a window ends now): a dashboard asking every second gets 304 until then, without a
+    figure computed again."""
     positions, offsets = view.exec(  # type: ignore[call-overload]
         select(func.count(), func.coalesce(func.sum(ConsumerPosition.next_offset), 0))
     ).one()
     parked = view.scalar(select(func.count()).select_from(ParkedEvent))
     created = session.scalar(select(func.count()).select_from(Program))
-    return f"{slot}.{positions}.{offsets}.{parked}.{created}.{now:%Y%m%d%H%M}"
+    state = f"{query}|{slot}|{positions}|{offsets}|{parked}|{created}|{now:%Y%m%d%H%M}"
+    return hashlib.blake2b(state.encode(), digest_size=12).hexdigest()
 
 
 async def lag(consumer: EventConsumer | None) -> Lag:

@@ -184,6 +184,12 @@ async def test_the_overview_is_not_sent_again_until_an_event_changes_it(view, st
         "/v1/overview", headers=view.cco | {"If-None-Match": first.headers["etag"]}
     )
     assert changed.status_code == 200 and changed.headers["etag"] != first.headers["etag"]
+    # An ETag names one answer: another slice's, or a department not in the view, is not it.
+    for path in ("/v1/overview?department_id=hr", "/v1/overview?department_id=nowhere"):
+        other = await view.client.get(
+            path, headers=view.cco | {"If-None-Match": changed.headers["etag"]}
+        )
+        assert other.status_code == (200 if path.endswith("hr") else 404)
 
 
 async def test_a_duplicate_delivery_changes_nothing(view, story):
