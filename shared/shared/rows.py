@@ -126,7 +126,10 @@ class Rows:
         self._stored.clear()
 
     def _read(self, model: type[SQLModel], ids: list[Any]) -> None:
-        found = self.session.connection().execute(_select(model), {"keys": ids}).mappings()
+        keys = {"keys": ids}
+        if len(_key_columns(model)) > 1:
+            keys["leading"] = list({key[0] for key in ids})
+        found = self.session.connection().execute(_select(model), keys).mappings()
         for row in map(dict, found):
             key = (model, _key(model, row))
             self._rows[key], self._stored[key] = row, dict(row)
@@ -170,11 +173,18 @@ def _primary_key(model: type[SQLModel], row: Row) -> Row:
 
 @functools.cache
 def _select(model: type[SQLModel]) -> Select:
-    """The rows of a list of keys, bound as `keys`."""
+    """The rows of a list of keys, bound as `keys` (and, for a key of several columns, their
+    first columns' values as `leading`)."""
     table = _table(model)
     columns = list(table.primary_key.columns)
-    match = columns[0] if len(columns) == 1 else tuple_(*columns)
-    return select(table).where(match.in_(bindparam("keys", expanding=True)))
+    if len(columns) == 1:
+        return select(table).where(columns[0].in_(bindparam("keys", expanding=True)))
+    # SQLite scans the whole table for `(a, b) IN (VALUES ...)`, and PostgreSQL plans a branch
+    # per key: the first column's IN list lets both search the primary key's index.
+    return select(table).where(
+        columns[0].in_(bindparam("leading", expanding=True)),
+        tuple_(*columns).in_(bindparam("keys", expanding=True)),
+    )
 
 
 @functools.cache

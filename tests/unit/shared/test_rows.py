@@ -122,6 +122,31 @@ def test_the_rows_of_a_batch_are_read_in_one_query_per_table_and_500_keys(databa
     assert found[4] is not None and found[4]["points"] == 4
 
 
+def test_the_rows_of_a_key_of_several_columns_are_searched_in_its_index(database):
+    # SQLite scans the whole table for `(team, player) IN (VALUES ...)`: a read that grows
+    # with the table (147 ms for two keys of a million-row table, against 0.04 ms searched).
+    if not database.is_sqlite:
+        pytest.skip("the plan checked is SQLite's")
+    seed(database, *((("a", f"p{n}", n)) for n in range(50)))
+    reads: list[tuple[str, tuple]] = []
+
+    def record(connection, cursor, statement, parameters, *args) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith("SELECT"):
+            reads.append((statement, parameters))
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    with database.transaction() as session:
+        Rows(session).load([(Tally, ("a", "p1")), (Tally, ("b", "p2"))])
+    event.remove(database.engine, "before_cursor_execute", record)
+
+    [(statement, parameters)] = reads
+    with database.engine.connect() as connection:
+        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+    steps = [step[-1] for step in plan]
+    assert any(step.startswith("SEARCH tally USING INDEX") for step in steps), steps
+    assert not any(step.startswith("SCAN tally") for step in steps), steps
+
+
 class Score(BaseModel):
     team: str
     player: str
