@@ -34,7 +34,7 @@ from pathlib import Path
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from sqlalchemy import create_engine, make_url
+from sqlalchemy import make_url
 
 from bench import corpus
 from bench.support import (
@@ -50,6 +50,7 @@ from bench.support import (
 )
 from shared import events
 from shared.consumer import ProcessedEvent
+from shared.db import create_db_engine
 from shared.projection import slot_url
 
 TOPICS = ["people.events", "communities.events", "collaboration.events", "listening.events"]
@@ -484,12 +485,10 @@ class _Recorder:
 
     def __init__(self, path: Path) -> None:
         path.unlink(missing_ok=True)
-        engine = create_engine(f"sqlite:///{path}")
-        ProcessedEvent.__table__.create(engine)  # type: ignore[attr-defined]
-        engine.dispose()
-        self.connection = sqlite3.connect(path, isolation_level=None)
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("PRAGMA synchronous=NORMAL")
+        # The services' engine, for their pragmas; its driver connection, past SQLAlchemy.
+        self.engine = create_db_engine(f"sqlite:///{path}")
+        ProcessedEvent.__table__.create(self.engine)  # type: ignore[attr-defined]
+        self.connection = self.engine.raw_connection()
         self.pending: list[tuple[str, str, str]] = []
 
     def __call__(self, records: list[ConsumerRecord]) -> None:
@@ -501,13 +500,19 @@ class _Recorder:
             self.flush()
 
     def flush(self) -> None:
-        self.connection.execute("BEGIN")
-        self.connection.executemany(
+        cursor = self.connection.cursor()
+        cursor.execute("BEGIN")
+        cursor.executemany(
             "INSERT INTO processed_event (event_id, event_type, processed_at) VALUES (?, ?, ?)",
             self.pending,
         )
-        self.connection.execute("COMMIT")
+        cursor.execute("COMMIT")
         self.pending.clear()
+
+    def close(self) -> None:
+        self.flush()
+        self.connection.close()
+        self.engine.dispose()
 
 
 async def _raw_consume(
@@ -538,8 +543,7 @@ async def _raw_consume(
                 if records[-1].offset + 1 >= ends[(tp.topic, tp.partition)]:
                     remaining.discard(tp)
         if recorder is not None:
-            recorder.flush()
-            recorder.connection.close()
+            recorder.close()
         seconds = time.monotonic() - started
     finally:
         await consumer.stop()
