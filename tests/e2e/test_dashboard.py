@@ -211,6 +211,18 @@ def test_a_person_added_in_the_dashboard_shows_in_the_overview(platform, page):
     assert answer.status_code == 201, answer.text
     expect(rd).to_have_text(str(before + 2))
 
+    # So does any open page, within the 10 s it waits before asking again.
+    page.get_by_role("link", name="Personnes et experts").click()
+    directory = page.get_by_role("table", name="Annuaire")
+    expect(directory).to_be_visible()
+    answer = httpx.post(
+        f"{platform.url}/api/people/v1/people",
+        json={"name": "Xavier Roux", "email": "xavier.roux@example.com", "department_id": "it"},
+        headers=platform.sign_in(),
+    )
+    assert answer.status_code == 201, answer.text
+    expect(directory.get_by_role("link", name="Xavier Roux")).to_be_visible(timeout=25_000)
+
 
 def test_the_cco_creates_a_program_and_follows_its_progress(platform, page):
     sign_in(page, platform, "cco@example.com")

@@ -71,7 +71,8 @@ export function useApi<T>(path: string | null, refetchInterval?: number) {
     queryKey: [path],
     queryFn: () => api<T>(path as string),
     enabled: path !== null,
-    refetchInterval,
+    // Given only when asked: an `undefined` here would replace the client's default interval.
+    ...(refetchInterval === undefined ? {} : { refetchInterval }),
   });
 }
 

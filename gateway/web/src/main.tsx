@@ -23,7 +23,9 @@ const Programs = lazy(() => import("./pages/Programs"));
 const queries = new QueryClient({
   defaultOptions: {
     // A service that is down answers quickly with 502: one retry, then the page says so.
-    queries: { retry: 1, staleTime: 15_000, refetchOnWindowFocus: true },
+    // An open page asks again every 10 s while its tab is visible: what other systems write
+    // shows without a reload (the overview asks every second; it answers 304 until it changed).
+    queries: { retry: 1, staleTime: 15_000, refetchInterval: 10_000, refetchOnWindowFocus: true },
   },
 });
 

@@ -51,6 +51,7 @@ function useTrend() {
     },
     retry: false,
     staleTime: 60_000,
+    refetchInterval: 60_000, // eight matrices, for weeks that change little
   });
 }
 
