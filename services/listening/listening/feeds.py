@@ -5,7 +5,9 @@ from __future__ import annotations
 import calendar
 import hashlib
 import io
+import ipaddress
 import re
+import socket
 import xml.sax
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -60,18 +62,53 @@ def fetch(
     *,
     timeout: float,
     max_bytes: int,
+    private_networks: bool = False,
     etag: str | None = None,
     modified: str | None = None,
 ) -> Feed:
-    """Fetches and reads the feed at `url`; raises `FeedError` for anything that goes wrong."""
-    fetched = _download(url, timeout, max_bytes, etag, modified)
+    """Fetches and reads the feed at `url`; raises `FeedError` for anything that goes wrong.
+
+    A host whose address is not on the internet (loopback, private, link-local as a cloud's
+    metadata service) is refused, on the first request and on every redirect, unless
+    `private_networks`: a curator's URL must not reach the platform's own network."""
+    with client_for(timeout=timeout, private_networks=private_networks) as client:
+        fetched = _download(client, url, timeout, max_bytes, etag, modified)
     if fetched.not_modified:
         return Feed([], etag=etag, modified=modified, not_modified=True)
     feed = parse(fetched.content, fetched.content_type)
     return Feed(feed.items, feed.warning, fetched.etag, fetched.modified)
 
 
+def client_for(
+    *, timeout: float, private_networks: bool, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
+    hooks = {"request": [] if private_networks else [_refuse_private_hosts]}
+    return httpx.Client(
+        timeout=timeout,
+        follow_redirects=True,
+        max_redirects=5,
+        event_hooks=hooks,
+        transport=transport,
+    )
+
+
+def _refuse_private_hosts(request: httpx.Request) -> None:
+    host = request.url.host
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise FeedError(f"the feed's host {host} cannot be resolved") from error
+    for *_, address in found:
+        ip = ipaddress.ip_address(str(address[0]).split("%")[0])
+        if not ip.is_global:
+            raise FeedError(
+                f"the feed's host {host} is on a private network ({ip}): "
+                "only feeds on the internet are fetched"
+            )
+
+
 def _download(
+    client: httpx.Client,
     url: str,
     timeout: float,
     max_bytes: int,
@@ -84,10 +121,7 @@ def _download(
     if modified:
         headers["If-Modified-Since"] = modified
     try:
-        with (
-            httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=5) as client,
-            client.stream("GET", url, headers=headers) as response,
-        ):
+        with client.stream("GET", url, headers=headers) as response:
             if response.status_code == 304:
                 return _Fetched(b"", None, etag, modified, not_modified=True)
             if response.status_code >= 400:

@@ -34,6 +34,7 @@ def poll_source(database: Database, settings: Settings, *, source_id: uuid.UUID)
             url,
             timeout=settings.feed_timeout_seconds,
             max_bytes=settings.feed_max_bytes,
+            private_networks=settings.feed_private_networks,
             etag=etag,
             modified=modified,
         )

@@ -21,6 +21,10 @@ class Settings(ServiceSettings, env_prefix="LISTENING_"):
     feed_poll_seconds: float = 300.0
     feed_timeout_seconds: float = 10.0
     feed_max_bytes: int = 2_097_152
+    # Feeds whose host is on a private network (loopback, 10/8, 192.168/16, link-local...) are
+    # refused unless this is on: a curator's URL must not reach the platform's own services
+    # or a cloud's metadata endpoint. Turn it on for feeds served inside the company.
+    feed_private_networks: bool = False
     spike_check_seconds: float = 60.0
     spike_window_minutes: int = 60
     spike_baseline_hours: int = 12

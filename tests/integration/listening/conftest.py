@@ -108,6 +108,8 @@ def listening_settings(databases: Databases, broker: Broker, **overrides: Any) -
         "spike_check_seconds": 3_600,
         "feed_max_bytes": 65_536,
         "feed_timeout_seconds": 2,
+        # The tests' feeds are served on 127.0.0.1.
+        "feed_private_networks": True,
         # Most tests need no consumer (joining a group takes seconds); the event flow's do.
         "follow_communities": False,
     }

@@ -236,6 +236,18 @@ async def test_an_unreachable_feed_is_reported(api):
     assert api.snapshot()["Mention"] == 0
 
 
+async def test_a_feed_on_the_platforms_own_network_is_not_fetched(api, feed_server):
+    api.settings.feed_private_networks = False  # the default: the tests' feeds are on 127.0.0.1
+    url = feed_server.put("/feed", RSS.encode())
+    source = await api.source("Forum", "rss", url=url)
+
+    report = (await api.client.post(f"/v1/sources/{source['id']}/poll", headers=api.cco)).json()
+
+    assert "is on a private network (127.0.0.1)" in report["error"]
+    assert feed_server.requests == []
+    assert api.snapshot()["Mention"] == 0
+
+
 async def test_a_feed_that_recovers_clears_its_error(api, feed_server):
     url = feed_server.put("/feed", b"down", status=502)
     source = await api.source("Forum", "rss", url=url)
